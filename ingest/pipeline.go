@@ -1,0 +1,344 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/closedloop/closedloop/models"
+)
+
+// Loader is where the pipeline writes: a store that deduplicates on event_id.
+type Loader interface {
+	// Load writes records (rejects included) and returns how many rows each
+	// table really gained (duplicates of stored events add nothing).
+	Load(ctx context.Context, recs []models.Record) (map[models.Table]int, error)
+}
+
+// Options configure one ingest run.
+type Options struct {
+	// Source is a collector name, or "auto" (or empty) to recognise each document.
+	Source string
+	Env    *Env
+	Loader Loader
+	// BatchRecords bounds the records held before a load (default 50 000).
+	BatchRecords int
+	// Workers decoding in parallel (default: number of CPUs).
+	Workers int
+	// Progress, when set, is told the bytes done per file.
+	Progress ProgressFunc
+}
+
+// ProgressFunc receives the current file, its index and the total count.
+type ProgressFunc func(file string, index, total int)
+
+// Summary counts what a run did.
+type Summary struct {
+	Files      int
+	Documents  int
+	Records    int                  // records produced by the collectors
+	Ingested   map[models.Table]int // new rows stored
+	Duplicates int                  // records already in the store
+	Rejected   int
+	Skipped    map[string]int // unused documents by kind
+	ByFile     []FileSummary
+}
+
+// FileSummary is one file's share of a run.
+type FileSummary struct {
+	Path      string
+	Documents int
+	Records   int
+	Rejected  int
+}
+
+// TotalIngested sums new rows over the event tables (rejects excluded).
+func (s Summary) TotalIngested() int {
+	n := 0
+	for t, c := range s.Ingested {
+		if t != models.TableRejects {
+			n += c
+		}
+	}
+	return n
+}
+
+// String is the one-line summary printed after a run.
+func (s Summary) String() string {
+	var skipped []string
+	for k, v := range s.Skipped {
+		skipped = append(skipped, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(skipped)
+	line := fmt.Sprintf("ingested %d, rejected %d (files %d, documents %d, duplicates %d", s.TotalIngested(), s.Rejected, s.Files, s.Documents, s.Duplicates)
+	if len(skipped) > 0 {
+		line += ", skipped " + strings.Join(skipped, " ")
+	}
+	return line + ")"
+}
+
+const chunkDocs = 512
+
+type chunk struct {
+	seq  int
+	docs []Doc
+	// bad holds read errors found before this chunk's documents, in order.
+	bad  []*ReadError
+	out  []models.Record
+	skip map[string]int
+	nrej int
+}
+
+// Run ingests every file under paths. Per-document problems become rejects;
+// only problems with the store or the file system stop the run.
+func Run(ctx context.Context, opt Options, paths []string) (Summary, error) {
+	sum := Summary{Ingested: map[models.Table]int{}, Skipped: map[string]int{}}
+	files, err := ListFiles(paths)
+	if err != nil {
+		return sum, err
+	}
+	var forced Collector
+	if opt.Source != "" && opt.Source != "auto" {
+		c, ok := Lookup(opt.Source)
+		if !ok {
+			return sum, fmt.Errorf("unknown source %q (known: auto, %s)", opt.Source, strings.Join(Names(), ", "))
+		}
+		forced = c
+	}
+	if opt.BatchRecords <= 0 {
+		opt.BatchRecords = 50_000
+	}
+	if opt.Workers <= 0 {
+		opt.Workers = runtime.NumCPU()
+	}
+	if opt.Env.Now.IsZero() {
+		opt.Env.Now = time.Now()
+	}
+	for i, f := range files {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		if opt.Progress != nil {
+			opt.Progress(f, i, len(files))
+		}
+		fs, err := runFile(ctx, opt, forced, f, &sum)
+		sum.ByFile = append(sum.ByFile, fs)
+		sum.Files++
+		if err != nil {
+			return sum, err
+		}
+	}
+	if opt.Progress != nil {
+		opt.Progress("", len(files), len(files))
+	}
+	return sum, nil
+}
+
+func runFile(ctx context.Context, opt Options, forced Collector, path string, sum *Summary) (FileSummary, error) {
+	fsum := FileSummary{Path: path}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	jobs := make(chan *chunk, opt.Workers*2)
+	done := make(chan *chunk, opt.Workers*2)
+	var wg sync.WaitGroup
+	for w := 0; w < opt.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range jobs {
+				decodeChunk(opt, forced, c)
+				select {
+				case done <- c:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(jobs)
+		seq := 0
+		cur := &chunk{}
+		send := func() bool {
+			cur.seq = seq
+			seq++
+			select {
+			case jobs <- cur:
+			case <-ctx.Done():
+				return false
+			}
+			cur = &chunk{}
+			return true
+		}
+		err := ReadFile(path, func(d Doc) error {
+			cur.docs = append(cur.docs, d)
+			if len(cur.docs) >= chunkDocs && !send() {
+				return ctx.Err()
+			}
+			return nil
+		}, func(re *ReadError) {
+			// A read error belongs after the documents already queued.
+			if len(cur.docs) > 0 && !send() {
+				return
+			}
+			cur.bad = append(cur.bad, re)
+		})
+		if err == nil && (len(cur.docs) > 0 || len(cur.bad) > 0) {
+			send()
+		}
+		readErr <- err
+	}()
+	go func() { wg.Wait(); close(done) }()
+
+	// Reassemble chunks in file order and load in bounded batches.
+	pending := map[int]*chunk{}
+	next := 0
+	var batch []models.Record
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		added, err := opt.Loader.Load(ctx, batch)
+		if err != nil {
+			return fmt.Errorf("loading records from %s: %w", path, err)
+		}
+		stored := 0
+		for t, n := range added {
+			sum.Ingested[t] += n
+			if t != models.TableRejects {
+				stored += n
+			}
+		}
+		events := 0
+		for _, r := range batch {
+			if r.Table() != models.TableRejects {
+				events++
+			}
+		}
+		sum.Duplicates += events - stored
+		batch = batch[:0]
+		return nil
+	}
+	var loadErr error
+	for c := range done {
+		pending[c.seq] = c
+		for {
+			c, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			fsum.Documents += len(c.docs)
+			fsum.Rejected += c.nrej
+			for k, v := range c.skip {
+				sum.Skipped[k] += v
+			}
+			for _, r := range c.out {
+				if r.Table() != models.TableRejects {
+					fsum.Records++
+				}
+			}
+			if loadErr == nil {
+				batch = append(batch, c.out...)
+				if len(batch) >= opt.BatchRecords {
+					loadErr = flush()
+					if loadErr != nil {
+						cancel()
+					}
+				}
+			}
+		}
+	}
+	if loadErr == nil {
+		loadErr = flush()
+	}
+	rerr := <-readErr
+	sum.Documents += fsum.Documents
+	sum.Records += fsum.Records
+	sum.Rejected += fsum.Rejected
+	if loadErr != nil {
+		return fsum, loadErr
+	}
+	if rerr != nil && !errors.Is(rerr, context.Canceled) {
+		return fsum, rerr
+	}
+	return fsum, ctx.Err()
+}
+
+// MaxRawBytes bounds the copy of a rejected input kept in the rejects table.
+const MaxRawBytes = 2048
+
+func decodeChunk(opt Options, forced Collector, c *chunk) {
+	env := opt.Env
+	reject := func(source, ref, reason string, raw []byte) {
+		c.nrej++
+		r := &models.Reject{Reason: reason, Raw: truncateRaw(raw)}
+		r.Source = source
+		r.SourceRef = ref
+		r.IngestedAt = env.Now
+		r.EventID = models.HashID(source, ref, reason, r.Raw)
+		c.out = append(c.out, r)
+	}
+	for _, re := range c.bad {
+		name := "auto"
+		if forced != nil {
+			name = forced.Name()
+		}
+		reject(name, re.Ref, re.Reason, re.Raw)
+	}
+	for _, d := range c.docs {
+		col := forced
+		if col == nil {
+			var ok bool
+			col, ok = Detect(d)
+			if !ok {
+				reject("auto", d.Ref, "unrecognised document: no collector knows its fields (name one with --source)", d.Raw)
+				continue
+			}
+		}
+		start := len(c.out)
+		err := col.Decode(env, d, func(r models.Record) {
+			b := r.Base()
+			b.Source = col.Name()
+			if b.SourceRef == "" {
+				b.SourceRef = d.Ref
+			}
+			b.IngestedAt = env.Now
+			c.out = append(c.out, r)
+		})
+		if err == nil {
+			continue
+		}
+		c.out = c.out[:start] // a rejected document contributes nothing
+		if errors.Is(err, ErrSkip) {
+			if c.skip == nil {
+				c.skip = map[string]int{}
+			}
+			c.skip[SkipKind(err)]++
+			continue
+		}
+		reject(col.Name(), d.Ref, err.Error(), d.Raw)
+	}
+}
+
+// truncateRaw keeps at most MaxRawBytes of valid UTF-8 of a rejected input.
+func truncateRaw(b []byte) string {
+	if len(b) > MaxRawBytes {
+		b = b[:MaxRawBytes]
+	}
+	s := strings.ToValidUTF8(string(b), "\uFFFD")
+	for !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
