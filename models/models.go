@@ -65,7 +65,7 @@ var Columns = map[Table][]string{
 		"object_id", "details", "prev_hash", "hash", "source", "source_ref", "ingested_at"},
 	TableActions: {"event_id", "case_id", "customer_id", "workflow", "step", "channel", "ts",
 		"source", "source_ref", "ingested_at"},
-	TableRejects: {"source", "source_ref", "reason", "raw", "ingested_at"},
+	TableRejects: {"event_id", "source", "source_ref", "reason", "raw", "ingested_at"},
 }
 
 // Message is one WhatsApp (or SMS/email) message.
@@ -256,7 +256,7 @@ func (r *Action) Values() []any {
 }
 
 func (r *Reject) Values() []any {
-	return []any{r.Source, r.SourceRef, r.Reason, r.Raw, UTCms(r.IngestedAt)}
+	return []any{r.EventID, r.Source, r.SourceRef, r.Reason, r.Raw, UTCms(r.IngestedAt)}
 }
 
 // HashID derives a stable event_id for sources without one: the hex

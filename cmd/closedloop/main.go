@@ -1,11 +1,28 @@
+// Command closedloop is the command line of the closedloop pipeline:
+// ingest WhatsApp service events, compute KPIs, write packs and evidence.
 package main
+
 import (
- _ "github.com/duckdb/duckdb-go/v2"
- _ "github.com/spf13/cobra"
- _ "github.com/goccy/go-json"
- _ "go.yaml.in/yaml/v3"
- _ "github.com/robfig/cron/v3"
- _ "github.com/schollz/progressbar/v3"
- _ "golang.org/x/term"
+	"errors"
+	"fmt"
+	"os"
 )
-func main(){}
+
+func main() {
+	err := newRootCmd().Execute()
+	if err == nil {
+		return
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(os.Stderr, "closedloop:", ee.msg)
+		}
+		os.Exit(ee.code)
+	}
+	fmt.Fprintln(os.Stderr, "closedloop:", err)
+	if isUsage(err) {
+		os.Exit(2)
+	}
+	os.Exit(1)
+}

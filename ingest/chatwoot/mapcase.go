@@ -35,9 +35,13 @@ func CustomerID(env *ingest.Env, c *Conversation) string {
 	return env.Pseudo.Customer("chatwoot-contact:" + string(id))
 }
 
-// Queue names the conversation's queue after its inbox.
+// Queue names the conversation's queue: custom_attributes.queue when the
+// workflow sets it, else the inbox.
 func Queue(c *Conversation) string {
+	q := strings.TrimSpace(string(c.CustomAttributes.Queue))
 	switch {
+	case q != "":
+		return q
 	case c.InboxName != "":
 		return c.InboxName
 	case c.InboxID != "":

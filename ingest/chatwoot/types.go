@@ -38,6 +38,7 @@ type Conversation struct {
 // CaseAttributes picks the conversation attributes closedloop reads from
 // `custom_attributes` or `additional_attributes`.
 type CaseAttributes struct {
+	Queue          Text `json:"queue"`
 	Category       Text `json:"category"`
 	Workflow       Text `json:"workflow"`
 	HandoverReason Text `json:"handover_reason"`

@@ -138,8 +138,14 @@ func (d *decoder) status(s *status) error {
 	}
 	st, ok := statusName(s.Status)
 	if !ok {
-		d.noteSkip("status " + s.Status)
-		return nil
+		// Meta documents "deleted" and "warning" besides the delivery
+		// states; those are deliberately unused. Anything else is a
+		// corrupted or unknown value and must be visible as a reject.
+		if s.Status == "deleted" || s.Status == "warning" {
+			d.noteSkip("status " + s.Status)
+			return nil
+		}
+		return fmt.Errorf("status: %q is not a WhatsApp delivery status (sent, delivered, read, played, failed, deleted, warning)", s.Status)
 	}
 	ts, err := unixTime(s.Timestamp)
 	if err != nil {

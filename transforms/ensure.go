@@ -1,0 +1,44 @@
+package transforms
+
+import (
+	"context"
+	"time"
+
+	"github.com/closedloop/closedloop/store"
+)
+
+// Ensure rebuilds the facts when they are missing, were built for another
+// cutoff, or the raw tables changed since. It reports whether it rebuilt.
+func Ensure(ctx context.Context, st store.Store, cal Calendars, cutoff time.Time) (bool, error) {
+	cutoff = cutoff.UTC().Truncate(time.Millisecond)
+	s, ok, err := LoadState(ctx, st.DB())
+	if err != nil {
+		return false, err
+	}
+	if ok && s.AsOf.Equal(cutoff) {
+		wm, err := Watermark(ctx, st.DB())
+		if err != nil {
+			return false, err
+		}
+		if wm == s.Watermark {
+			return false, nil
+		}
+	}
+	_, err = Run(ctx, st, cal, cutoff)
+	return err == nil, err
+}
+
+// AlwaysOpen is the calendar of a deployment without configured calendars:
+// business time equals calendar time and every queue has the same target.
+type AlwaysOpen struct{ Target time.Duration }
+
+// BusinessTime implements Calendars.
+func (a AlwaysOpen) BusinessTime(_ string, from, to time.Time) time.Duration {
+	if !to.After(from) {
+		return 0
+	}
+	return to.Sub(from)
+}
+
+// SLATarget implements Calendars.
+func (a AlwaysOpen) SLATarget(string) time.Duration { return a.Target }
