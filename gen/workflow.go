@@ -1,0 +1,280 @@
+package gen
+
+import (
+	"time"
+)
+
+// runWorkflow simulates one workflow run: the engine opens the case and
+// sends a template; if it is delivered and the customer answers, the bot
+// walks them through the steps; the run completes, or is handed to an agent
+// with a reason, or lapses. Completed runs write back to systems of record.
+func (s *caseSim) runWorkflow() {
+	t := s.pc.ts
+	s.caseEvent(t, "opened", engineActor, "", "")
+	trigger := s.wf.trigger
+	if s.wf.name == "promise_to_pay" && chance(s.r, 0.02) {
+		trigger = unapprovedTemplate // a campaign someone wired in before approval
+	}
+	t += between(s.r, 2*second, 90*second)
+	if s.past(t) {
+		return
+	}
+	o := s.sendTemplate(t, trigger)
+	if o.err != nil && chance(s.r, 0.4) {
+		// The engine retries the next day with the reminder.
+		if t2 := t + between(s.r, 20*hour, 28*hour); !s.past(t2) {
+			o = s.sendTemplate(t2, s.reminder(t2))
+		}
+	}
+	if o.err != nil {
+		s.lapse(s.pc.ts+72*hour, "unreachable")
+		return
+	}
+	responds := chance(s.r, s.wf.respondP)
+	if !responds {
+		t2 := o.sent + between(s.r, 24*hour, 48*hour)
+		if s.past(t2) {
+			return
+		}
+		o2 := s.sendTemplate(t2, s.reminder(t2))
+		if o2.err != nil || !chance(s.r, 0.4) {
+			s.lapse(s.pc.ts+7*day, "no_response")
+			return
+		}
+		o = o2
+	}
+	t = o.delivered + max(20*second, min(3*day, int64(lognormal(s.r, float64(25*minute), 1.3))))
+	if s.past(t) {
+		return
+	}
+	if chance(s.r, 0.012) { // the customer answers STOP
+		s.customerSays(t, textIn("STOP"))
+		s.optOut(t+between(s.r, second, 10*second), "whatsapp_stop_keyword")
+		s.caseEvent(t+between(s.r, 10*second, minute), "resolved", engineActor, "", "opted_out")
+		return
+	}
+	s.customerSays(t, inbound{typ: "button", text: "Let's do it", replyID: "start_" + s.wf.name, ctxID: o.id})
+	s.botFlow(t)
+}
+
+// reminder returns the reminder template the engine uses at t. After the
+// document reminder was paused, the engine was switched to its replacement,
+// but some sends still went out with the paused one.
+func (s *caseSim) reminder(t int64) string {
+	name := s.wf.reminder
+	if name == pausedTemplate && t >= s.pausedAt && chance(s.r, 0.85) {
+		name = replacementTemplate
+	}
+	return name
+}
+
+// lapse resolves a run the customer never completed, tagged most of the time.
+func (s *caseSim) lapse(t int64, tag string) {
+	if chance(s.r, 0.15) {
+		tag = ""
+	}
+	s.caseEvent(t, "resolved", engineActor, "", tag)
+}
+
+// step is one exchange of a workflow's bot flow.
+type step struct {
+	prompt      string
+	interactive bool
+	otp         bool // the engine sends an authentication template instead
+	answer      func(s *caseSim, ctx string) inbound
+}
+
+func (s *caseSim) steps() []step {
+	button := func(title, id string) func(*caseSim, string) inbound {
+		return func(_ *caseSim, ctx string) inbound {
+			return inbound{typ: "interactive", listType: "button_reply", text: title, replyID: id, ctxID: ctx}
+		}
+	}
+	text := func(body string) func(*caseSim, string) inbound {
+		return func(*caseSim, string) inbound { return textIn(body) }
+	}
+	upload := func(s *caseSim, _ string) inbound {
+		if chance(s.r, 0.5) {
+			return inbound{typ: "image", text: "here"}
+		}
+		return inbound{typ: "document", text: "", filename: pick(s.r, []string{"id_card.pdf", "utility_bill.pdf", "payslip.pdf", "scan0001.pdf"})}
+	}
+	otp := step{prompt: "", otp: true, answer: func(s *caseSim, _ string) inbound { return textIn(digitsID(s.r, 6)) }}
+	switch s.wf.name {
+	case "promise_to_pay":
+		return []step{
+			{prompt: "When can you pay? Choose a date.", interactive: true, answer: func(s *caseSim, ctx string) inbound {
+				d := pick(s.r, dates)
+				return inbound{typ: "interactive", listType: "list_reply", text: d, replyID: "date_" + d, ctxID: ctx}
+			}},
+			{prompt: "Please confirm the amount and date.", interactive: true, answer: button("Confirm", "confirm")},
+		}
+	case "address_update":
+		return []step{otp,
+			{prompt: "Please type your new address.", answer: text("14 Elm Street, Flat 2")},
+			{prompt: "Is this correct?", interactive: true, answer: button("Yes", "yes")},
+		}
+	case "document_collection":
+		return []step{{prompt: "Please upload the requested document.", answer: upload}}
+	default: // kyc_refresh
+		return []step{otp,
+			{prompt: "Please upload a photo of your ID.", answer: upload},
+			{prompt: "Is your address still the same?", interactive: true, answer: button("Yes", "yes")},
+		}
+	}
+}
+
+// handoverP is the chance a responding customer ends up with an agent; the
+// promise_to_pay bot flow v13 (see the audit log) cut it from the day it
+// went live, which the before/after comparison should detect.
+func (s *caseSim) handoverP() float64 {
+	if s.wf.name == "promise_to_pay" && s.pc.ts >= s.flowV13At {
+		return 0.12
+	}
+	return s.wf.handoverP
+}
+
+// botFlow walks the customer through the workflow's steps from t.
+func (s *caseSim) botFlow(t int64) {
+	steps := s.steps()
+	handover := chance(s.r, s.handoverP())
+	failAt := len(steps) - 1
+	if handover {
+		failAt = s.r.IntN(len(steps))
+	}
+	drop := !handover && chance(s.r, 0.08)
+	dropAt := s.r.IntN(len(steps))
+	for i, st := range steps {
+		t += between(s.r, 1500, 6*second)
+		ctx := ""
+		if st.otp {
+			if s.past(t) {
+				return
+			}
+			o := s.sendTemplate(t, otpTemplate)
+			if o.err != nil {
+				s.handover(t+between(s.r, 30*second, 2*minute), "identity_failed")
+				return
+			}
+			t = o.delivered
+		} else {
+			if !s.botSays(t, st.prompt, st.interactive) {
+				return
+			}
+			ctx = s.lastOutID()
+		}
+		if drop && i == dropAt {
+			s.lapse(s.pc.ts+7*day, "no_response")
+			return
+		}
+		t += s.customerDelay(50 * time.Second)
+		if s.past(t) {
+			return
+		}
+		s.customerSays(t, st.answer(s, ctx))
+		if handover && i == failAt {
+			t += between(s.r, 1500, 5*second)
+			if !s.botSays(t, pick(s.r, botHandoverLines), false) {
+				return
+			}
+			s.handover(t+between(s.r, 200, 2*second), s.handoverReason(s.wf.reasons))
+			return
+		}
+	}
+	t += between(s.r, 1000, 4*second)
+	if !s.caseEvent(t, "completed", "customer", "", "") {
+		return
+	}
+	s.botSays(t+between(s.r, 500, 3*second), "All done, thank you! You'll get a confirmation shortly.", false)
+	s.writebacks(t, false, "")
+	s.finish(t+between(s.r, 5*second, 2*minute), engineActor, s.doneTag())
+}
+
+func (s *caseSim) lastOutID() string {
+	if s.lastOut == nil {
+		return ""
+	}
+	return s.lastOut.id
+}
+
+func (s *caseSim) doneTag() string { return pick(s.r, s.wf.doneTags) }
+
+// handover routes the run to an agent, who talks to the customer and
+// either completes the action on their behalf or closes the case.
+func (s *caseSim) handover(t int64, reason string) {
+	if !s.caseEvent(t, "handover", "bot", reason, "") {
+		return
+	}
+	agent := s.r.IntN(len(s.q.agents))
+	email := agentEmail(s.q.agents[agent])
+	pickup := s.agentReplyTime(t, true)
+	if pickup-t > 4*minute && chance(s.r, 0.4) {
+		nudge := t + between(s.r, 2*minute, min(pickup-t-30*second, 40*minute))
+		if s.past(nudge) {
+			return
+		}
+		s.customerSays(nudge, textIn(pick(s.r, customerNudges)))
+	}
+	s.auditLog.add(max(t+second, pickup-between(s.r, 10*second, minute)), email, "agent", "case_assigned", "case", s.caseID,
+		map[string]any{"queue": s.q.name, "reason": reason})
+	if !s.agentSays(pickup, agent, s.agentIntro(agent)) {
+		return
+	}
+	t = pickup
+	for i, n := 0, 1+s.r.IntN(3); i < n; i++ {
+		t += s.customerDelay(2 * time.Minute)
+		if s.past(t) {
+			return
+		}
+		s.customerSays(t, textIn(pick(s.r, customerFollowUps)))
+		t = s.agentReplyTime(t, false)
+		if !s.agentSays(t, agent, pick(s.r, agentLines)) {
+			return
+		}
+	}
+	t += between(s.r, minute, 20*minute)
+	if chance(s.r, 0.04) { // still with the agent at the end of the period
+		return
+	}
+	if chance(s.r, s.wf.completeAfterHandover) {
+		if !s.caseEvent(t, "completed", email, "", "") {
+			return
+		}
+		s.writebacks(t, true, s.q.agents[agent])
+		s.finish(t+between(s.r, minute, 10*minute), email, s.doneTag())
+		return
+	}
+	s.finish(t, email, pick(s.r, s.wf.failTags))
+}
+
+// finish resolves the case (about 10% without a closure tag) and reopens a
+// few of them when the customer comes back.
+func (s *caseSim) finish(t int64, actor, tag string) {
+	if chance(s.r, 0.1) {
+		tag = ""
+	}
+	if !s.caseEvent(t, "resolved", actor, "", tag) {
+		return
+	}
+	if !chance(s.r, 0.02) {
+		return
+	}
+	t += max(hour, int64(lognormal(s.r, float64(30*hour), 0.8)))
+	if s.past(t) {
+		return
+	}
+	// The customer writes again; the engine reopens the case as the message
+	// arrives (stamped with the message's own second, so the message falls
+	// inside the reopened case) and an agent picks it up.
+	s.customerSays(t, textIn(pick(s.r, customerReopeners)))
+	if !s.caseEvent(t-t%second, "reopened", engineActor, "", "") {
+		return
+	}
+	agent := s.r.IntN(len(s.q.agents))
+	email := agentEmail(s.q.agents[agent])
+	reply := s.agentReplyTime(t, true)
+	if !s.agentSays(reply, agent, pick(s.r, agentLines)) {
+		return
+	}
+	s.caseEvent(reply+between(s.r, 2*minute, 30*minute), "resolved", email, "", pick(s.r, s.wf.doneTags))
+}
