@@ -302,7 +302,7 @@ func decodeChunk(opt Options, forced Collector, c *chunk) {
 			var ok bool
 			col, ok = Detect(d)
 			if !ok {
-				reject("auto", d.Ref, "unrecognised document: no collector knows its fields (name one with --source)", d.Raw)
+				reject("auto", d.Ref, undetectedReason(d), d.Raw)
 				continue
 			}
 		}
@@ -341,4 +341,15 @@ func truncateRaw(b []byte) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// undetectedReason explains why no collector took a document: most often
+// it is not valid JSON at all, which deserves the parser's own words.
+func undetectedReason(d Doc) string {
+	if d.Format == FormatJSON {
+		if se := stdValid(d.Raw); se != nil {
+			return fmt.Sprintf("invalid JSON at byte %d: %s", se.offset, se.msg)
+		}
+	}
+	return "unrecognised document: no collector knows its fields (name one with --source)"
 }
