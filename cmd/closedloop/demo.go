@@ -8,7 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/closedloop/closedloop/config"
 	"github.com/closedloop/closedloop/gen"
+	"github.com/closedloop/closedloop/reports"
 	"github.com/closedloop/closedloop/transforms"
 )
 
@@ -26,6 +28,24 @@ func newDemoCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if cfg.Path == "" {
+				// Without a configuration the demo measures SLA against the
+				// simulated queues' real opening hours, and leaves the file
+				// beside the store for the user to read and reuse.
+				yml := gen.DemoConfigYAML()
+				if cfg, err = config.Parse([]byte(yml)); err != nil {
+					return fmt.Errorf("parsing the demo configuration: %w", err)
+				}
+				if err := os.MkdirAll(out, 0o755); err != nil {
+					return fmt.Errorf("creating %s: %w", out, err)
+				}
+				cfgPath := filepath.Join(out, "closedloop.yaml")
+				if err := os.WriteFile(cfgPath, []byte(yml), 0o644); err != nil {
+					return fmt.Errorf("writing %s: %w", cfgPath, err)
+				}
+				cfg.Path = cfgPath
+				g.configPath = cfgPath
+			}
 			inputs := filepath.Join(out, "inputs")
 			dbPath := filepath.Join(out, "closedloop.duckdb")
 			// A demo always starts from scratch so its figures are reproducible.
@@ -35,7 +55,7 @@ func newDemoCmd(g *globals) *cobra.Command {
 				}
 			}
 			end := gen.MondayOnOrBefore(time.Now())
-			fmt.Fprintf(w, "1/3 generating %d cases over 12 weeks ending %s …\n", cases, end.Format("2006-01-02"))
+			fmt.Fprintf(w, "1/4 generating %d cases over 12 weeks ending %s …\n", cases, end.Format("2006-01-02"))
 			bar := newProgress(int64(cases), "generating")
 			res, err := gen.Generate(cmd.Context(), gen.Options{Out: inputs, Cases: cases, Seed: 1, Weeks: 12, End: end,
 				Progress: func(done, total int) { bar.Set(int64(done), "") }})
@@ -45,7 +65,7 @@ func newDemoCmd(g *globals) *cobra.Command {
 			}
 			printGenResult(cmd, res)
 
-			fmt.Fprintln(w, "2/3 ingesting …")
+			fmt.Fprintln(w, "2/4 ingesting …")
 			st, err := openStore(cmd.Context(), dbPath, false)
 			if err != nil {
 				return err
@@ -56,8 +76,11 @@ func newDemoCmd(g *globals) *cobra.Command {
 				return err
 			}
 			fmt.Fprintln(w, "   "+sum.String())
+			if err := recordIngest(cmd.Context(), st, "auto", []string{inputs}, sum); err != nil {
+				return err
+			}
 
-			fmt.Fprintln(w, "3/3 computing KPIs …")
+			fmt.Fprintln(w, "3/4 computing KPIs …")
 			loc, err := time.LoadLocation(cfg.Report.Timezone)
 			if err != nil {
 				return err
@@ -73,7 +96,20 @@ func newDemoCmd(g *globals) *cobra.Command {
 			if err := writeKPITable(w, figs, false); err != nil {
 				return err
 			}
+			fmt.Fprintln(w, "\n4/4 writing the governance pack …")
+			packDir := filepath.Join(out, "pack")
+			files, pdfNote, pack, err := writePack(cmd, cfg, st, reports.WeekOf(from), loc, cutoff, reportFlags{out: packDir, force: true})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "   week %s: %s\n", pack.Week, pack.Status)
 			fmt.Fprintf(w, "\nwrote:\n  inputs  %s\n  store   %s\n", inputs, dbPath)
+			fmt.Fprintf(w, "  pack    %s  (open it in a browser; figures.csv and drilldown/ beside it)\n", filepath.Join(packDir, files.HTML))
+			if pdfNote == "" {
+				fmt.Fprintf(w, "  pdf     %s\n", filepath.Join(packDir, "pack.pdf"))
+			} else {
+				fmt.Fprintf(w, "  note: %s\n", pdfNote)
+			}
 			fmt.Fprintf(w, "done in %s\n", time.Since(start).Round(100*time.Millisecond))
 			return nil
 		},

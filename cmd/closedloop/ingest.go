@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/closedloop/closedloop/audit"
 	"github.com/closedloop/closedloop/config"
 	"github.com/closedloop/closedloop/ingest"
 	"github.com/closedloop/closedloop/pii"
@@ -38,6 +39,9 @@ func newIngestCmd(g *globals) *cobra.Command {
 			defer st.Close()
 			sum, err := runIngest(cmd.Context(), cfg, st, db, source, args)
 			if err != nil {
+				return err
+			}
+			if err := recordIngest(cmd.Context(), st, source, args, sum); err != nil {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), sum.String())
@@ -119,4 +123,18 @@ func totalSize(files []string) int64 {
 		}
 	}
 	return n
+}
+
+// recordIngest writes the run and its counts to the audit log.
+func recordIngest(ctx context.Context, st store.Store, source string, paths []string, sum ingest.Summary) error {
+	ingested := map[string]int{}
+	for t, n := range sum.Ingested {
+		ingested[string(t)] = n
+	}
+	details := map[string]any{"source": source, "paths": paths, "files": sum.Files, "documents": sum.Documents,
+		"ingested": ingested, "duplicates": sum.Duplicates, "rejected": sum.Rejected, "skipped": sum.Skipped}
+	if err := audit.Append(ctx, st, "closedloop", "system", "ingest", "run", "", details); err != nil {
+		return fmt.Errorf("recording the ingest run in the audit log: %w", err)
+	}
+	return nil
 }
