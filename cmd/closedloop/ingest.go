@@ -28,6 +28,11 @@ func newIngestCmd(g *globals) *cobra.Command {
 			"Exit code 3 when some input was rejected.",
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if source != "auto" {
+				if _, ok := ingest.Lookup(source); !ok {
+					return usagef("unknown --source %q (known: auto, %s)", source, strings.Join(ingest.Names(), ", "))
+				}
+			}
 			cfg, err := g.loadConfig()
 			if err != nil {
 				return err
