@@ -89,10 +89,9 @@ func Compute(ctx context.Context, st store.Store, req Request) ([]Figure, error)
 }
 
 func units(ctx context.Context, st store.Store, d Definition, req Request) ([]unitRow, error) {
-	q := `SELECT u.unit_id, coalesce(u.case_id, ''), u.period_ts, u.den, u.num, u.value, coalesce(CAST(u.detail AS VARCHAR), ''),
-		coalesce(c.queue, ''), coalesce(c.category, ''), coalesce(c.workflow, '')
-		FROM (` + d.SQL + `) u LEFT JOIN fact_cases c ON c.case_id = u.case_id`
-	rs, err := st.DB().QueryContext(ctx, q, req.From.UTC(), req.To.UTC(), req.Cutoff.UTC())
+	dl := dialectFor(st.Dialect())
+	q := fmt.Sprintf(dl.unitsQuery, d.SQL)
+	rs, err := st.DB().QueryContext(ctx, q, dl.timeArg(req.From.UTC()), dl.timeArg(req.To.UTC()), dl.timeArg(req.Cutoff.UTC()))
 	if err != nil {
 		return nil, fmt.Errorf("computing %s: %w", d.Name, err)
 	}
@@ -101,10 +100,15 @@ func units(ctx context.Context, st store.Store, d Definition, req Request) ([]un
 	for rs.Next() {
 		var r unitRow
 		var v *float64
-		if err := rs.Scan(&r.unit, &r.caseID, &r.periodTS, &r.den, &r.num, &v, &r.detail, &r.queue, &r.category, &r.workflow); err != nil {
+		var period dbTime
+		if err := rs.Scan(&r.unit, &r.caseID, &period, &r.den, &r.num, &v, &r.detail, &r.queue, &r.category, &r.workflow); err != nil {
 			return nil, fmt.Errorf("reading %s: %w", d.Name, err)
 		}
+		if !period.Valid {
+			return nil, fmt.Errorf("reading %s: period_ts is NULL", d.Name)
+		}
 		r.value = v
+		r.periodTS = period.Time
 		out = append(out, r)
 	}
 	if err := rs.Err(); err != nil {

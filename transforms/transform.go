@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -36,23 +37,26 @@ func Run(ctx context.Context, st store.Store, cal Calendars, asof time.Time) (St
 	start := time.Now()
 	asof = asof.UTC().Truncate(time.Millisecond)
 	db := st.DB()
+	dl := dialectFor(st.Dialect())
 	names, steps, err := transformSteps(st.Dialect())
 	if err != nil {
 		return State{}, err
 	}
 	for i, q := range steps {
-		if _, err := db.ExecContext(ctx, q, asof); err != nil {
-			return State{}, fmt.Errorf("transform step %s: %w", names[i], err)
+		for _, stmt := range dl.statements(q) {
+			if _, err := db.ExecContext(ctx, stmt, dl.timeArg(asof)); err != nil {
+				return State{}, fmt.Errorf("transform step %s: %w", names[i], err)
+			}
 		}
 	}
 	w, ok := st.(RowWriter)
 	if !ok {
 		return State{}, fmt.Errorf("store %s cannot write computed facts", st.Dialect())
 	}
-	if err := buildWaits(ctx, db, w, cal, asof); err != nil {
+	if err := buildWaits(ctx, db, dl, w, cal, asof); err != nil {
 		return State{}, err
 	}
-	if err := buildFirstResponse(ctx, db, w, cal); err != nil {
+	if err := buildFirstResponse(ctx, db, dl, w, cal); err != nil {
 		return State{}, err
 	}
 	if err := recordDefinitions(ctx, db, st.Dialect()); err != nil {
@@ -63,7 +67,7 @@ func Run(ctx context.Context, st store.Store, cal Calendars, asof time.Time) (St
 		return State{}, err
 	}
 	s := State{AsOf: asof, Watermark: wm, BuiltAt: time.Now().UTC(), Duration: time.Since(start)}
-	if err := saveState(ctx, db, s); err != nil {
+	if err := saveState(ctx, db, dl, s); err != nil {
 		return State{}, err
 	}
 	return s, nil
@@ -72,16 +76,13 @@ func Run(ctx context.Context, st store.Store, cal Calendars, asof time.Time) (St
 // buildWaits walks each case's messages in time order and records every
 // waiting period: it starts at a customer message when none is unanswered
 // and ends at the next bot or agent message in the case.
-func buildWaits(ctx context.Context, db *sql.DB, w RowWriter, cal Calendars, asof time.Time) error {
-	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE fact_waits (
-		case_id VARCHAR, queue VARCHAR, started_at TIMESTAMP_MS, answered_at TIMESTAMP_MS,
-		business_seconds DOUBLE, target_seconds DOUBLE, state VARCHAR)`); err != nil {
-		return fmt.Errorf("creating fact_waits: %w", err)
+func buildWaits(ctx context.Context, db *sql.DB, dl dialect, w RowWriter, cal Calendars, asof time.Time) error {
+	for _, q := range dl.createWaits {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("creating fact_waits: %w", err)
+		}
 	}
-	rows, err := db.QueryContext(ctx, `
-		SELECT m.case_id, coalesce(c.queue, ''), m.ts, m.direction, m.sender_type
-		FROM fact_messages m JOIN fact_cases c ON c.case_id = m.case_id
-		ORDER BY m.case_id, m.ts, m.direction DESC`)
+	rows, err := db.QueryContext(ctx, dl.waitsQuery)
 	if err != nil {
 		return fmt.Errorf("reading messages for waits: %w", err)
 	}
@@ -117,10 +118,11 @@ func buildWaits(ctx context.Context, db *sql.DB, w RowWriter, cal Calendars, aso
 	}
 	for rows.Next() {
 		var caseID, queue, dir, sender string
-		var ts time.Time
-		if err := rows.Scan(&caseID, &queue, &ts, &dir, &sender); err != nil {
+		var dts dbTime
+		if err := rows.Scan(&caseID, &queue, &dts, &dir, &sender); err != nil {
 			return fmt.Errorf("reading messages for waits: %w", err)
 		}
+		ts := dts.Time
 		if caseID != curCase {
 			closeWait(nil)
 			curCase, curQueue = caseID, queue
@@ -149,10 +151,11 @@ func buildWaits(ctx context.Context, db *sql.DB, w RowWriter, cal Calendars, aso
 
 // buildFirstResponse measures, per case, business time from opened to the
 // first bot or agent message.
-func buildFirstResponse(ctx context.Context, db *sql.DB, w RowWriter, cal Calendars) error {
-	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TABLE fact_first_response (
-		case_id VARCHAR, queue VARCHAR, opened_at TIMESTAMP_MS, first_response_at TIMESTAMP_MS, business_seconds DOUBLE)`); err != nil {
-		return fmt.Errorf("creating fact_first_response: %w", err)
+func buildFirstResponse(ctx context.Context, db *sql.DB, dl dialect, w RowWriter, cal Calendars) error {
+	for _, q := range dl.createFirstResponse {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("creating fact_first_response: %w", err)
+		}
 	}
 	rows, err := db.QueryContext(ctx, `SELECT case_id, coalesce(queue, ''), opened_at, first_response_at
 		FROM case_facts WHERE first_response_at IS NOT NULL ORDER BY case_id`)
@@ -163,10 +166,11 @@ func buildFirstResponse(ctx context.Context, db *sql.DB, w RowWriter, cal Calend
 	var out [][]any
 	for rows.Next() {
 		var id, queue string
-		var opened, first time.Time
-		if err := rows.Scan(&id, &queue, &opened, &first); err != nil {
+		var dOpened, dFirst dbTime
+		if err := rows.Scan(&id, &queue, &dOpened, &dFirst); err != nil {
 			return fmt.Errorf("reading first responses: %w", err)
 		}
+		opened, first := dOpened.Time, dFirst.Time
 		bt := cal.BusinessTime(queue, opened, first)
 		out = append(out, []any{id, nullStr(queue), opened, first, bt.Seconds()})
 	}
@@ -194,15 +198,12 @@ func recordDefinitions(ctx context.Context, db *sql.DB, dialect string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS kpi_definitions (
-		name VARCHAR, version INTEGER, dialect VARCHAR, sql_sha256 VARCHAR, kind VARCHAR,
-		definition VARCHAR, sql_text VARCHAR, first_seen TIMESTAMP_MS)`); err != nil {
+	dl := dialectFor(dialect)
+	if _, err := db.ExecContext(ctx, dl.createDefinitions); err != nil {
 		return fmt.Errorf("creating kpi_definitions: %w", err)
 	}
 	for _, d := range defs {
-		if _, err := db.ExecContext(ctx, `INSERT INTO kpi_definitions
-			SELECT ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP_MS
-			WHERE NOT EXISTS (SELECT 1 FROM kpi_definitions WHERE name = ? AND version = ? AND dialect = ? AND sql_sha256 = ?)`,
+		if _, err := db.ExecContext(ctx, dl.insertDefinition,
 			d.Name, d.Version, dialect, d.SHA256, string(d.Kind), d.Definition, d.SQL,
 			d.Name, d.Version, dialect, d.SHA256); err != nil {
 			return fmt.Errorf("recording definition of %s: %w", d.Name, err)
@@ -217,7 +218,7 @@ func Watermark(ctx context.Context, db *sql.DB) (string, error) {
 	var parts []string
 	for _, t := range []string{"messages", "message_statuses", "case_events", "writebacks", "consent_events", "template_events"} {
 		var n int64
-		var last sql.NullTime
+		var last dbTime
 		if err := db.QueryRowContext(ctx, "SELECT count(*), max(ingested_at) FROM "+t).Scan(&n, &last); err != nil {
 			return "", fmt.Errorf("fingerprinting %s: %w", t, err)
 		}
@@ -226,16 +227,15 @@ func Watermark(ctx context.Context, db *sql.DB) (string, error) {
 	return strings.Join(parts, ";"), nil
 }
 
-func saveState(ctx context.Context, db *sql.DB, s State) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS transform_state (
-		as_of TIMESTAMP_MS, watermark VARCHAR, built_at TIMESTAMP_MS, duration_ms BIGINT)`); err != nil {
+func saveState(ctx context.Context, db *sql.DB, dl dialect, s State) error {
+	if _, err := db.ExecContext(ctx, dl.createState); err != nil {
 		return fmt.Errorf("creating transform_state: %w", err)
 	}
-	if _, err := db.ExecContext(ctx, `DELETE FROM transform_state`); err != nil {
+	if _, err := db.ExecContext(ctx, dl.clearState); err != nil {
 		return fmt.Errorf("saving transform state: %w", err)
 	}
-	if _, err := db.ExecContext(ctx, `INSERT INTO transform_state VALUES (?, ?, ?, ?)`,
-		s.AsOf, s.Watermark, s.BuiltAt, s.Duration.Milliseconds()); err != nil {
+	if _, err := db.ExecContext(ctx, dl.insertState,
+		dl.timeArg(s.AsOf), s.Watermark, dl.timeArg(s.BuiltAt), s.Duration.Milliseconds()); err != nil {
 		return fmt.Errorf("saving transform state: %w", err)
 	}
 	return nil
@@ -245,10 +245,13 @@ func saveState(ctx context.Context, db *sql.DB, s State) error {
 func LoadState(ctx context.Context, db *sql.DB) (State, bool, error) {
 	var s State
 	var ms int64
+	var asOf, builtAt dbTime
 	err := db.QueryRowContext(ctx, `SELECT as_of, watermark, built_at, duration_ms FROM transform_state`).
-		Scan(&s.AsOf, &s.Watermark, &s.BuiltAt, &ms)
+		Scan(&asOf, &s.Watermark, &builtAt, &ms)
+	s.AsOf, s.BuiltAt = asOf.Time, builtAt.Time
 	if err != nil {
-		if err == sql.ErrNoRows || strings.Contains(err.Error(), "does not exist") {
+		// "does not exist": DuckDB; "doesn't exist": ClickHouse.
+		if err == sql.ErrNoRows || strings.Contains(err.Error(), "does not exist") || strings.Contains(err.Error(), "doesn't exist") {
 			return State{}, false, nil
 		}
 		return State{}, false, fmt.Errorf("reading transform state: %w", err)
@@ -259,10 +262,14 @@ func LoadState(ctx context.Context, db *sql.DB) (State, bool, error) {
 
 // NewestEvent is the default cutoff: the latest event timestamp in the store.
 func NewestEvent(ctx context.Context, db *sql.DB) (time.Time, error) {
-	var t sql.NullTime
-	err := db.QueryRowContext(ctx, `SELECT max(ts) FROM (
+	var t dbTime
+	q := `SELECT max(ts) FROM (
 		SELECT max(ts) AS ts FROM messages UNION ALL SELECT max(ts) FROM message_statuses
-		UNION ALL SELECT max(ts) FROM case_events UNION ALL SELECT max(ts) FROM writebacks)`).Scan(&t)
+		UNION ALL SELECT max(ts) FROM case_events UNION ALL SELECT max(ts) FROM writebacks)`
+	if isClickHouse(db) {
+		q = dialects["clickhouse"].newestEvent
+	}
+	err := db.QueryRowContext(ctx, q).Scan(&t)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("finding newest event: %w", err)
 	}
@@ -270,4 +277,178 @@ func NewestEvent(ctx context.Context, db *sql.DB) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("the store holds no events yet: run closedloop ingest first")
 	}
 	return t.Time.UTC(), nil
+}
+
+// dialect holds the SQL that this package issues itself, per engine (the
+// fact-building steps and the KPIs are the files under sql/ and kpis/).
+type dialect struct {
+	// msTimes: the engine keeps timestamps as Int64 epoch milliseconds, so
+	// time parameters are passed as such (ClickHouse).
+	msTimes bool
+	// oneStatement: the engine runs one statement per call, so step files
+	// are split on the semicolons that end their lines (ClickHouse).
+	oneStatement bool
+
+	createWaits, createFirstResponse []string
+	waitsQuery                       string
+	createDefinitions                string
+	// insertDefinition takes name, version, dialect, sha256, kind,
+	// definition, sql, then name, version, dialect, sha256 again.
+	insertDefinition string
+	createState      string
+	clearState       string
+	// insertState takes as_of, watermark, built_at, duration_ms.
+	insertState string
+	newestEvent string
+	// unitsQuery wraps a KPI's SQL (%s) with the case's dimensions; it takes
+	// from, to and cutoff as $1, $2 and $3.
+	unitsQuery string
+}
+
+var dialects = map[string]dialect{
+	"duckdb": {
+		createWaits: []string{`CREATE OR REPLACE TABLE fact_waits (
+		case_id VARCHAR, queue VARCHAR, started_at TIMESTAMP_MS, answered_at TIMESTAMP_MS,
+		business_seconds DOUBLE, target_seconds DOUBLE, state VARCHAR)`},
+		createFirstResponse: []string{`CREATE OR REPLACE TABLE fact_first_response (
+		case_id VARCHAR, queue VARCHAR, opened_at TIMESTAMP_MS, first_response_at TIMESTAMP_MS, business_seconds DOUBLE)`},
+		waitsQuery: `
+		SELECT m.case_id, coalesce(c.queue, ''), m.ts, m.direction, m.sender_type
+		FROM fact_messages m JOIN fact_cases c ON c.case_id = m.case_id
+		ORDER BY m.case_id, m.ts, m.direction DESC`,
+		createDefinitions: `CREATE TABLE IF NOT EXISTS kpi_definitions (
+		name VARCHAR, version INTEGER, dialect VARCHAR, sql_sha256 VARCHAR, kind VARCHAR,
+		definition VARCHAR, sql_text VARCHAR, first_seen TIMESTAMP_MS)`,
+		insertDefinition: `INSERT INTO kpi_definitions
+			SELECT ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP_MS
+			WHERE NOT EXISTS (SELECT 1 FROM kpi_definitions WHERE name = ? AND version = ? AND dialect = ? AND sql_sha256 = ?)`,
+		createState: `CREATE TABLE IF NOT EXISTS transform_state (
+		as_of TIMESTAMP_MS, watermark VARCHAR, built_at TIMESTAMP_MS, duration_ms BIGINT)`,
+		clearState:  `DELETE FROM transform_state`,
+		insertState: `INSERT INTO transform_state VALUES (?, ?, ?, ?)`,
+		unitsQuery: `SELECT u.unit_id, coalesce(u.case_id, ''), u.period_ts, u.den, u.num, u.value, coalesce(CAST(u.detail AS VARCHAR), ''),
+		coalesce(c.queue, ''), coalesce(c.category, ''), coalesce(c.workflow, '')
+		FROM (%s) u LEFT JOIN fact_cases c ON c.case_id = u.case_id`,
+	},
+	// ClickHouse (18.16 and current): Int64 epoch-ms timestamps, no CTEs,
+	// one JOIN per SELECT, explicit join strictness, INSERT … SELECT instead
+	// of INSERT … VALUES (which clickhouse-go's Exec cannot send), and the
+	// session setting join_use_nulls=1 (set by the store) for LEFT JOIN.
+	"clickhouse": {
+		msTimes:      true,
+		oneStatement: true,
+		createWaits: []string{`DROP TABLE IF EXISTS fact_waits`, `CREATE TABLE fact_waits (
+		case_id String, queue Nullable(String), started_at Int64, answered_at Nullable(Int64),
+		business_seconds Float64, target_seconds Float64, state String) ENGINE = MergeTree ORDER BY tuple()`},
+		createFirstResponse: []string{`DROP TABLE IF EXISTS fact_first_response`, `CREATE TABLE fact_first_response (
+		case_id String, queue Nullable(String), opened_at Int64, first_response_at Int64, business_seconds Float64)
+		ENGINE = MergeTree ORDER BY tuple()`},
+		waitsQuery: `
+		SELECT w_case, ifNull(w_queue, ''), w_ts, w_direction, w_sender
+		FROM (SELECT assumeNotNull(case_id) AS w_case, ts AS w_ts, direction AS w_direction, sender_type AS w_sender
+		      FROM fact_messages WHERE isNotNull(case_id))
+		ALL INNER JOIN (SELECT case_id AS w_case, queue AS w_queue FROM fact_cases) USING w_case
+		ORDER BY w_case, w_ts, w_direction DESC`,
+		createDefinitions: `CREATE TABLE IF NOT EXISTS kpi_definitions (
+		name String, version Int32, dialect String, sql_sha256 String, kind String,
+		definition String, sql_text String, first_seen Int64) ENGINE = TinyLog`,
+		insertDefinition: `INSERT INTO kpi_definitions (name, version, dialect, sql_sha256, kind, definition, sql_text, first_seen)
+			SELECT ?, ?, ?, ?, ?, ?, ?, toInt64(toUnixTimestamp(now())) * 1000
+			WHERE (?, toInt32(?), ?, ?) NOT IN (SELECT name, version, dialect, sql_sha256 FROM kpi_definitions)`,
+		createState: `CREATE TABLE IF NOT EXISTS transform_state (
+		as_of Int64, watermark String, built_at Int64, duration_ms Int64) ENGINE = TinyLog`,
+		clearState:  `TRUNCATE TABLE transform_state`,
+		insertState: `INSERT INTO transform_state (as_of, watermark, built_at, duration_ms) SELECT ?, ?, ?, ?`,
+		newestEvent: `SELECT if(sum(n) = 0, NULL, max(ts)) FROM (
+		SELECT count() AS n, max(ts) AS ts FROM messages UNION ALL SELECT count(), max(ts) FROM message_statuses
+		UNION ALL SELECT count(), max(ts) FROM case_events UNION ALL SELECT count(), max(ts) FROM writebacks)`,
+		unitsQuery: `SELECT unit_id, u_case, period_ts, den, num, value, u_detail,
+		ifNull(u_queue, ''), ifNull(u_category, ''), ifNull(u_workflow, '')
+		FROM (SELECT unit_id, ifNull(case_id, '') AS u_case, period_ts, den, num, value, ifNull(toString(detail), '') AS u_detail
+		      FROM (%s))
+		ALL LEFT JOIN (SELECT case_id AS u_case, queue AS u_queue, category AS u_category, workflow AS u_workflow FROM fact_cases)
+		USING u_case`,
+	},
+}
+
+// dialectFor returns the SQL of an engine; DuckDB's for unknown names.
+func dialectFor(name string) dialect {
+	if d, ok := dialects[name]; ok {
+		return d
+	}
+	return dialects["duckdb"]
+}
+
+// timeArg is a time parameter as the engine compares it with its columns.
+func (d dialect) timeArg(t time.Time) any {
+	if d.msTimes {
+		return t.UnixMilli()
+	}
+	return t
+}
+
+// statements splits a step file into what one call may execute.
+func (d dialect) statements(text string) []string {
+	if !d.oneStatement {
+		return []string{text}
+	}
+	var out []string
+	var cur strings.Builder
+	code := false
+	for _, line := range strings.SplitAfter(text, "\n") {
+		cur.WriteString(line)
+		l := strings.TrimSpace(line)
+		if l == "" || strings.HasPrefix(l, "--") {
+			continue
+		}
+		code = true
+		if strings.HasSuffix(l, ";") {
+			out = append(out, strings.TrimSuffix(strings.TrimSpace(cur.String()), ";"))
+			cur.Reset()
+			code = false
+		}
+	}
+	if code {
+		out = append(out, strings.TrimSpace(cur.String()))
+	}
+	return out
+}
+
+// isClickHouse tells a ClickHouse database/sql handle from others.
+func isClickHouse(db *sql.DB) bool {
+	t := reflect.TypeOf(db.Driver())
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t != nil && strings.Contains(strings.ToLower(t.PkgPath()), "clickhouse")
+}
+
+// dbTime scans a timestamp column: a TIMESTAMP (DuckDB) or Int64 epoch
+// milliseconds (ClickHouse). NULL leaves Valid false.
+type dbTime struct {
+	Time  time.Time
+	Valid bool
+}
+
+// Scan implements sql.Scanner.
+func (t *dbTime) Scan(v any) error {
+	switch x := v.(type) {
+	case nil:
+		*t = dbTime{}
+	case time.Time:
+		*t = dbTime{Time: x, Valid: true}
+	case int64:
+		*t = dbTime{Time: time.UnixMilli(x).UTC(), Valid: true}
+	case uint64:
+		*t = dbTime{Time: time.UnixMilli(int64(x)).UTC(), Valid: true}
+	case *int64:
+		if x == nil {
+			*t = dbTime{}
+			return nil
+		}
+		*t = dbTime{Time: time.UnixMilli(*x).UTC(), Valid: true}
+	default:
+		return fmt.Errorf("cannot read %T as a timestamp", v)
+	}
+	return nil
 }

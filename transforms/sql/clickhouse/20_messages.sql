@@ -1,0 +1,76 @@
+-- fact_messages: one row per message id (a message seen by Meta and by the
+-- console is one message). The row that knows its case wins (console or
+-- workflow before Meta); the customer and case may come from any row.
+-- A message without a case joins the customer's case open at that moment
+-- (latest opened at or before it, not yet finally resolved); a message
+-- without a customer belongs to its case's customer.
+-- ClickHouse translation of sql/duckdb/20_messages.sql: row_number() = 1 is
+-- argMin over the same ordering as a tuple; the CTEs are staging tables.
+DROP TABLE IF EXISTS _fm_best;
+CREATE TABLE _fm_best ENGINE = Memory AS
+SELECT
+    b_message_id,
+    b_case,
+    coalesce(tupleElement(best, 1), b_any_customer) AS b_customer,
+    tupleElement(best, 2) AS b_direction,
+    tupleElement(best, 3) AS b_sender_type,
+    tupleElement(best, 4) AS b_kind,
+    tupleElement(best, 5) AS b_template_name,
+    tupleElement(best, 6) AS b_channel,
+    tupleElement(best, 7) AS b_business_number,
+    b_ts
+FROM (
+    SELECT
+        message_id       AS b_message_id,
+        max(case_id)     AS b_case,
+        max(customer_id) AS b_any_customer,
+        min(ts)          AS b_ts,
+        argMin(tuple(customer_id, direction, sender_type, kind, template_name, channel, business_number),
+               tuple(isNull(case_id), source = 'meta', ts, event_id)) AS best
+    FROM messages FINAL
+    WHERE ts <= $1
+    GROUP BY message_id
+);
+DROP TABLE IF EXISTS _fm_linked;
+CREATE TABLE _fm_linked ENGINE = Memory AS
+SELECT b_message_id, tupleElement(argMin(tuple(s_case), tuple(-s_opened, s_case)), 1) AS l_case
+FROM (
+    SELECT b_message_id, assumeNotNull(b_customer) AS link_customer, b_ts
+    FROM _fm_best
+    WHERE isNull(b_case) AND isNotNull(b_customer)
+) ALL INNER JOIN (
+    SELECT case_id AS s_case, assumeNotNull(customer_id) AS link_customer, opened_at AS s_opened,
+           if(isNotNull(last_resolved_at) AND ifNull(last_resolved_at, 0) > ifNull(last_reopened_at, -1),
+              last_resolved_at, NULL) AS s_closed
+    FROM fact_cases
+    WHERE isNotNull(customer_id)
+) USING link_customer
+WHERE s_opened <= b_ts AND ifNull(s_closed >= b_ts, 1)
+GROUP BY b_message_id;
+DROP TABLE IF EXISTS _fm_joined;
+CREATE TABLE _fm_joined ENGINE = Memory AS
+SELECT b_message_id, b_case, l_case, b_customer, b_direction, b_sender_type, b_kind, b_template_name,
+       b_channel, b_business_number, b_ts
+FROM _fm_best ALL LEFT JOIN _fm_linked USING b_message_id;
+DROP TABLE IF EXISTS fact_messages;
+CREATE TABLE fact_messages ENGINE = MergeTree ORDER BY tuple() AS
+SELECT
+    b_message_id                          AS message_id,
+    coalesce(b_case, l_case)              AS case_id,
+    isNull(b_case) AND isNotNull(l_case)  AS case_inferred,
+    coalesce(b_customer, c_customer)      AS customer_id,
+    b_direction                           AS direction,
+    b_sender_type                         AS sender_type,
+    b_kind                                AS kind,
+    b_template_name                       AS template_name,
+    b_channel                             AS channel,
+    b_business_number                     AS business_number,
+    b_ts                                  AS ts
+FROM (
+    SELECT *, ifNull(b_case, '') AS c_join FROM _fm_joined
+) ALL LEFT JOIN (
+    SELECT case_id AS c_join, customer_id AS c_customer FROM fact_cases
+) USING c_join;
+DROP TABLE IF EXISTS _fm_best;
+DROP TABLE IF EXISTS _fm_linked;
+DROP TABLE IF EXISTS _fm_joined;
