@@ -2,8 +2,9 @@
 -- console is one message). The row that knows its case wins (console or
 -- workflow before Meta); the customer and case may come from any row.
 -- A message without a case joins the customer's case open at that moment
--- (latest opened at or before it, not yet finally resolved); a message
--- without a customer belongs to its case's customer.
+-- (SPEC §2: opened at or before it and not resolved then, or reopened since;
+-- the latest opened wins), else it stays caseless; a message without a
+-- customer belongs to its case's customer.
 -- ClickHouse translation of sql/duckdb/20_messages.sql: row_number() = 1 is
 -- argMin over the same ordering as a tuple; the CTEs are staging tables.
 DROP TABLE IF EXISTS _fm_best;
@@ -31,21 +32,38 @@ FROM (
     WHERE ts <= $1
     GROUP BY message_id
 );
-DROP TABLE IF EXISTS _fm_linked;
-CREATE TABLE _fm_linked ENGINE = Memory AS
-SELECT b_message_id, tupleElement(argMin(tuple(s_case), tuple(-s_opened, s_case)), 1) AS l_case
+DROP TABLE IF EXISTS _fm_cand;
+CREATE TABLE _fm_cand ENGINE = Memory AS
+SELECT b_message_id, b_ts, k_case, k_opened
 FROM (
     SELECT b_message_id, assumeNotNull(b_customer) AS link_customer, b_ts
     FROM _fm_best
     WHERE isNull(b_case) AND isNotNull(b_customer)
 ) ALL INNER JOIN (
-    SELECT case_id AS s_case, assumeNotNull(customer_id) AS link_customer, opened_at AS s_opened,
-           if(isNotNull(last_resolved_at) AND ifNull(last_resolved_at, 0) > ifNull(last_reopened_at, -1),
-              last_resolved_at, NULL) AS s_closed
+    SELECT case_id AS k_case, assumeNotNull(customer_id) AS link_customer, opened_at AS k_opened
     FROM fact_cases
     WHERE isNotNull(customer_id)
 ) USING link_customer
-WHERE s_opened <= b_ts AND ifNull(s_closed >= b_ts, 1)
+WHERE k_opened <= b_ts;
+-- A candidate case is open at the message unless its latest resolution
+-- before the message has not been followed by a reopening by then (a
+-- message at the very instant of a resolution still belongs to the case).
+-- DuckDB's two ASOF joins are the latest such events per candidate.
+DROP TABLE IF EXISTS _fm_linked;
+CREATE TABLE _fm_linked ENGINE = Memory AS
+SELECT b_message_id, tupleElement(argMin(tuple(k_case), tuple(-k_opened_any, k_case)), 1) AS l_case
+FROM (
+    SELECT b_message_id, k_case, any(k_opened) AS k_opened_any,
+           max(if(e_event = 'resolved' AND e_ts < b_ts, e_ts, NULL))  AS r_last,
+           max(if(e_event = 'reopened' AND e_ts <= b_ts, e_ts, NULL)) AS o_last
+    FROM _fm_cand ALL LEFT JOIN (
+        SELECT case_id AS k_case, event AS e_event, ts AS e_ts
+        FROM case_events FINAL
+        WHERE event IN ('resolved', 'reopened') AND ts <= $1
+    ) USING k_case
+    GROUP BY b_message_id, k_case
+    HAVING isNull(r_last) OR ifNull(o_last > r_last, 0)
+)
 GROUP BY b_message_id;
 DROP TABLE IF EXISTS _fm_joined;
 CREATE TABLE _fm_joined ENGINE = Memory AS
@@ -72,5 +90,6 @@ FROM (
     SELECT case_id AS c_join, customer_id AS c_customer FROM fact_cases
 ) USING c_join;
 DROP TABLE IF EXISTS _fm_best;
+DROP TABLE IF EXISTS _fm_cand;
 DROP TABLE IF EXISTS _fm_linked;
 DROP TABLE IF EXISTS _fm_joined;
