@@ -128,7 +128,7 @@ func runEvidence(cmd *cobra.Command, g *globals, f evidenceFlags) error {
 		return fmt.Errorf("writing %s: %w", f.out, err)
 	}
 	defer os.Remove(tmp.Name())
-	res, err := audit.Export(ctx, st, tmp, audit.ExportOptions{Scope: scope, Key: key, Figures: nil, Reveal: f.reveal,
+	res, err := audit.Export(ctx, st, tmp, audit.ExportOptions{Scope: scope, Key: key, Figures: kpiFigures{g: g, cfg: cfg}, Reveal: f.reveal,
 		Actor: actor, Role: role, Output: filepath.Base(f.out)})
 	if cerr := tmp.Close(); err == nil && cerr != nil {
 		err = cerr
