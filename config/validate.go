@@ -2,98 +2,85 @@ package config
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
 )
 
-var weekdays = map[string]bool{"mon": true, "tue": true, "wed": true, "thu": true, "fri": true, "sat": true, "sun": true}
-
-// ParseInterval reads "09:00-12:30" into minutes after midnight.
-func ParseInterval(s string) (from, to int, err error) {
-	a, b, ok := strings.Cut(strings.TrimSpace(s), "-")
-	if !ok {
-		return 0, 0, fmt.Errorf("%q is not an interval like 09:00-17:30", s)
+// Validate reports every problem at once, each with its key path. Load and
+// Parse call it; call it again after changing a Config in code.
+func (c *Config) Validate() error {
+	var p problems
+	validateZone(&p, "report.timezone", c.Report.Timezone)
+	for _, name := range sortedKeys(c.Queues) {
+		c.validateQueue(&p, name, c.Queues[name])
 	}
-	if from, err = parseClock(a); err != nil {
-		return 0, 0, fmt.Errorf("%q: %w", s, err)
+	for _, name := range sortedKeys(c.Calendars) {
+		validateCalendar(&p, "calendars."+name, c.Calendars[name])
 	}
-	if to, err = parseClock(b); err != nil {
-		return 0, 0, fmt.Errorf("%q: %w", s, err)
+	c.Schedules.validate(&p)
+	for _, src := range sortedKeys(c.Freshness) {
+		if c.Freshness[src] <= 0 {
+			p.add("freshness."+src, "must be a positive duration like 26h")
+		}
 	}
-	if to <= from {
-		return 0, 0, fmt.Errorf("%q ends before it starts", s)
-	}
-	return from, to, nil
+	c.Gates.validate(&p, "gates")
+	c.Retention.validate(&p, "retention")
+	c.Evidence.validate(&p, "evidence")
+	c.Pilot.validate(&p, "pilot")
+	c.Pricing.validate(&p, "pricing")
+	validateNames(&p, "registered_numbers", c.RegisteredNumbers)
+	c.Serve.validate(&p, "serve")
+	return p.err()
 }
 
-func parseClock(s string) (int, error) {
-	s = strings.TrimSpace(s)
-	if s == "24:00" {
-		return 24 * 60, nil
+func (c *Config) validateQueue(p *problems, name string, q Queue) {
+	path := "queues." + name
+	if q.Calendar != "" {
+		if _, ok := c.Calendars[q.Calendar]; !ok {
+			p.add(path+".calendar", "calendar %q is not defined under calendars", q.Calendar)
+		}
 	}
-	t, err := time.Parse("15:04", s)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a time like 09:00", s)
+	if q.SLATarget < 0 {
+		p.add(path+".sla_target", "must be positive")
 	}
-	return t.Hour()*60 + t.Minute(), nil
+	if q.PickupTarget < 0 {
+		p.add(path+".pickup_target", "must be positive")
+	}
 }
 
-func validateCalendar(path string, versions []CalendarVersion) []error {
-	var errs []error
-	add := func(p, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", p, fmt.Sprintf(format, a...)))
-	}
-	if len(versions) == 0 {
-		add(path, "needs at least one version")
-	}
-	for i, v := range versions {
-		vp := fmt.Sprintf("%s[%d]", path, i)
-		if v.ValidFrom.IsZero() {
-			add(vp+".valid_from", "is required")
-		}
-		if i > 0 && !versions[i-1].ValidFrom.IsZero() && v.ValidFrom.String() <= versions[i-1].ValidFrom.String() {
-			add(vp+".valid_from", "must be later than the previous version's (%s)", versions[i-1].ValidFrom)
-		}
-		if v.Timezone == "" {
-			add(vp+".timezone", "is required")
-		} else if _, err := time.LoadLocation(v.Timezone); err != nil {
-			add(vp+".timezone", "unknown time zone %q", v.Timezone)
-		}
-		for _, day := range sortedKeys(v.Hours) {
-			if !weekdays[day] {
-				add(vp+".hours."+day, "unknown day (use mon, tue, wed, thu, fri, sat, sun)")
-				continue
-			}
-			errs = append(errs, validateIntervals(vp+".hours."+day, v.Hours[day])...)
-		}
-		for j, ex := range v.Exceptions {
-			ep := fmt.Sprintf("%s.exceptions[%d]", vp, j)
-			if ex.Date.IsZero() {
-				add(ep+".date", "is required")
-			}
-			errs = append(errs, validateIntervals(ep+".hours", ex.Hours)...)
+// validateZone insists on an IANA name: "Local" would make figures depend
+// on the machine that computed them.
+func validateZone(p *problems, path, tz string) {
+	switch {
+	case tz == "":
+		p.add(path, "is required")
+	case tz == "Local":
+		p.add(path, "use an IANA zone name like Europe/London, not Local")
+	default:
+		if _, err := time.LoadLocation(tz); err != nil {
+			p.add(path, "unknown time zone %q", tz)
 		}
 	}
-	return errs
 }
 
-func validateIntervals(path string, ivs []string) []error {
-	var errs []error
-	prevEnd := -1
-	for i, s := range ivs {
-		from, to, err := ParseInterval(s)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s[%d]: %v", path, i, err))
+// validateNames checks a list of identifiers: none empty, none repeated.
+func validateNames(p *problems, path string, names []string) {
+	seen := map[string]int{}
+	for i, n := range names {
+		ip := indexPath(path, i)
+		if strings.TrimSpace(n) == "" {
+			p.add(ip, "must not be empty")
 			continue
 		}
-		if from < prevEnd {
-			errs = append(errs, fmt.Errorf("%s[%d]: %q overlaps or precedes the previous interval", path, i, s))
+		if j, dup := seen[n]; dup {
+			p.add(ip, "%q is listed twice (also at [%d])", n, j)
+			continue
 		}
-		prevEnd = to
+		seen[n] = i
 	}
-	return errs
 }
 
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
@@ -101,15 +88,24 @@ var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 // ParseSchedule parses a cron expression (CRON_TZ= prefix allowed).
 func ParseSchedule(expr string) (cron.Schedule, error) { return cronParser.Parse(expr) }
 
-func (s Schedules) validate() []error {
-	var errs []error
+func (s Schedules) validate(p *problems) {
 	for _, f := range []struct{ key, v string }{{"transform", s.Transform}, {"collect", s.Collect}, {"weekly_pack", s.WeeklyPack}} {
 		if f.v == "" {
 			continue
 		}
 		if _, err := ParseSchedule(f.v); err != nil {
-			errs = append(errs, fmt.Errorf("schedules.%s: %v", f.key, err))
+			p.add("schedules."+f.key, "%v", err)
 		}
 	}
-	return errs
+}
+
+func indexPath(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
