@@ -63,12 +63,19 @@ func pct(v float64) string {
 
 // duration renders seconds the way a person reads them.
 func duration(s float64) string {
+	if math.Abs(s) < 9.95 {
+		return strconv.FormatFloat(s, 'f', 1, 64) + "s"
+	}
 	d := time.Duration(math.Round(s)) * time.Second
 	switch {
 	case d < time.Minute:
 		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour && d%time.Minute == 0:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
 	case d < time.Hour:
 		return fmt.Sprintf("%dm %02ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 48*time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", int(d.Hours()))
 	case d < 48*time.Hour:
 		return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
 	default:

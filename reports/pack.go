@@ -46,6 +46,7 @@ type Pack struct {
 	Week      string        `json:"week"`
 	From      string        `json:"from"`
 	To        string        `json:"to"`
+	Period    string        `json:"period"`
 	Timezone  string        `json:"timezone"`
 	AsOf      string        `json:"as_of"`
 	AsOfLocal string        `json:"as_of_local"`
@@ -305,6 +306,7 @@ func Build(ctx context.Context, st store.Store, opt Options) (*Pack, error) {
 		Week:      opt.Week,
 		From:      from.Format(time.DateOnly),
 		To:        to.AddDate(0, 0, -1).Format(time.DateOnly),
+		Period:    from.Format("Mon 2 Jan") + " – " + to.AddDate(0, 0, -1).Format("Mon 2 Jan 2006"),
 		Timezone:  opt.Loc.String(),
 		AsOf:      asof.Format(time.RFC3339),
 		AsOfLocal: asof.In(opt.Loc).Format("Mon 2 Jan 2006 15:04 MST"),
