@@ -2,6 +2,7 @@ package transforms
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/closedloop/closedloop/store"
@@ -16,7 +17,7 @@ func Ensure(ctx context.Context, st store.Store, cal Calendars, cutoff time.Time
 		return false, err
 	}
 	if ok && s.AsOf.Equal(cutoff) {
-		wm, err := Watermark(ctx, st.DB())
+		wm, err := stateWatermark(ctx, st.DB(), cal)
 		if err != nil {
 			return false, err
 		}
@@ -42,3 +43,20 @@ func (a AlwaysOpen) BusinessTime(_ string, from, to time.Time) time.Duration {
 
 // SLATarget implements Calendars.
 func (a AlwaysOpen) SLATarget(string) time.Duration { return a.Target }
+
+// Fingerprinter is implemented by calendars whose configuration can change
+// between runs; the facts depend on it (business time, targets).
+type Fingerprinter interface{ Fingerprint() string }
+
+// stateWatermark is the raw-table watermark plus the calendar fingerprint,
+// so a changed calendar or target also makes the facts stale.
+func stateWatermark(ctx context.Context, db *sql.DB, cal Calendars) (string, error) {
+	wm, err := Watermark(ctx, db)
+	if err != nil {
+		return "", err
+	}
+	if f, ok := cal.(Fingerprinter); ok {
+		wm += ";calendars=" + f.Fingerprint()
+	}
+	return wm, nil
+}

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/closedloop/closedloop/calendar"
 	"github.com/closedloop/closedloop/config"
 	"github.com/closedloop/closedloop/store"
 	"github.com/closedloop/closedloop/transforms"
@@ -62,15 +66,34 @@ func resolveCutoff(cmd *cobra.Command, st store.Store, asof string) (time.Time, 
 	return time.Time{}, usagef("--asof %q is neither RFC 3339 nor YYYY-MM-DD", asof)
 }
 
-// calendarsFor adapts the configuration to the transforms' calendar needs.
+// calendarsFor adapts the configuration's queue calendars (SPEC §4) to
+// what the transforms ask: business time and the SLA target per queue.
 func calendarsFor(cfg *config.Config) (transforms.Calendars, error) {
-	return configCalendars{cfg: cfg}, nil
+	set, err := calendar.NewSet(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("building queue calendars: %w", err)
+	}
+	return configCalendars{cfg: cfg, set: set}, nil
 }
 
-type configCalendars struct{ cfg *config.Config }
+type configCalendars struct {
+	cfg *config.Config
+	set *calendar.Set
+}
 
 func (c configCalendars) BusinessTime(queue string, from, to time.Time) time.Duration {
-	return transforms.AlwaysOpen{}.BusinessTime(queue, from, to)
+	return c.set.For(queue).BusinessTime(from, to)
 }
 
 func (c configCalendars) SLATarget(queue string) time.Duration { return c.cfg.SLATarget(queue) }
+
+// Fingerprint identifies the queue and calendar configuration the facts
+// were built with.
+func (c configCalendars) Fingerprint() string {
+	b, _ := json.Marshal(struct {
+		Q any
+		C any
+	}{c.cfg.Queues, c.cfg.Calendars})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
