@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/closedloop/closedloop/audit"
 	"github.com/closedloop/closedloop/config"
+	"github.com/closedloop/closedloop/reports"
 	"github.com/closedloop/closedloop/store"
 	"github.com/closedloop/closedloop/transforms"
 )
@@ -26,10 +28,6 @@ type scheduledJob struct {
 	spec string
 	run  func(ctx context.Context) (string, error)
 }
-
-// weeklyPackJob writes the pack of the last full week; set by the report
-// command's file so the scheduler does not depend on how packs are built.
-var weeklyPackJob func(ctx context.Context, g *globals, cfg *config.Config, st store.Store, out string) (string, error)
 
 func newScheduleCmd(g *globals) *cobra.Command {
 	var db, packDir string
@@ -52,7 +50,7 @@ func newScheduleCmd(g *globals) *cobra.Command {
 			defer st.Close()
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			jobs := scheduleJobs(g, cfg, st, packDir)
+			jobs := scheduleJobs(cmd, cfg, st, packDir)
 			if len(jobs) == 0 {
 				return usagef("no schedules configured: set schedules.transform and/or schedules.weekly_pack in the configuration")
 			}
@@ -64,7 +62,7 @@ func newScheduleCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func scheduleJobs(g *globals, cfg *config.Config, st store.Store, packDir string) []scheduledJob {
+func scheduleJobs(cmd *cobra.Command, cfg *config.Config, st store.Store, packDir string) []scheduledJob {
 	var jobs []scheduledJob
 	if cfg.Schedules.Transform != "" {
 		jobs = append(jobs, scheduledJob{name: "transform", spec: cfg.Schedules.Transform, run: func(ctx context.Context) (string, error) {
@@ -83,9 +81,27 @@ func scheduleJobs(g *globals, cfg *config.Config, st store.Store, packDir string
 			return fmt.Sprintf("facts as of %s in %s", s.AsOf.Format(time.RFC3339), s.Duration.Round(time.Millisecond)), nil
 		}})
 	}
-	if cfg.Schedules.WeeklyPack != "" && weeklyPackJob != nil {
+	if cfg.Schedules.WeeklyPack != "" {
 		jobs = append(jobs, scheduledJob{name: "weekly_pack", spec: cfg.Schedules.WeeklyPack, run: func(ctx context.Context) (string, error) {
-			return weeklyPackJob(ctx, g, cfg, st, packDir)
+			loc, err := time.LoadLocation(cfg.Report.Timezone)
+			if err != nil {
+				return "", err
+			}
+			cutoff, err := transforms.NewestEvent(ctx, st.DB())
+			if err != nil {
+				return "", err
+			}
+			week := reports.LastFullWeek(cutoff, loc)
+			out := filepath.Join(packDir, week)
+			files, note, p, err := writePack(cmd, cfg, st, week, loc, cutoff, reportFlags{out: out})
+			if err != nil {
+				return "", err
+			}
+			msg := fmt.Sprintf("pack %s (%s) in %s", p.Week, p.Status, filepath.Join(out, files.HTML))
+			if note != "" {
+				msg += "; " + note
+			}
+			return msg, nil
 		}})
 	}
 	return jobs
@@ -96,6 +112,9 @@ func scheduleJobs(g *globals, cfg *config.Config, st store.Store, packDir string
 // comes is skipped, never run twice at once.
 func runScheduler(ctx context.Context, out io.Writer, st store.Store, jobs []scheduledJob) error {
 	var storeMu sync.Mutex
+	// A stop signal lets the running job finish (and be recorded) rather
+	// than abandoning it half-way.
+	jobCtx := context.WithoutCancel(ctx)
 	logger := cron.PrintfLogger(logAdapter{out})
 	c := cron.New(cron.WithParser(cron.NewParser(cron.Minute|cron.Hour|cron.Dom|cron.Month|cron.Dow|cron.Descriptor)),
 		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
@@ -104,7 +123,7 @@ func runScheduler(ctx context.Context, out io.Writer, st store.Store, jobs []sch
 		if _, err := c.AddFunc(j.spec, func() {
 			storeMu.Lock()
 			defer storeMu.Unlock()
-			runJob(ctx, out, st, j)
+			runJob(jobCtx, out, st, j)
 		}); err != nil {
 			return usagef("schedule %s %q: %v", j.name, j.spec, err)
 		}
