@@ -3,7 +3,10 @@
 -- meaning). Timestamps are Int64 epoch milliseconds. `min(ts) FILTER (WHERE
 -- c)` is min(if(c, ts, NULL)), which stays NULL when no row matches (minIf
 -- would give 0); argMin over a Nullable value skips NULLs like DuckDB's
--- arg_min; arg_min_null keeps a NULL value by wrapping it in a tuple.
+-- arg_min. arg_min_null must keep a NULL value: the value is encoded as
+-- 'v' || value or 'n' for NULL (no row at all: ''), and decoded outside.
+-- (A Tuple with Nullable elements would do, but ClickHouse 18.16 crashes
+-- merging such argMin states across shards.)
 DROP TABLE IF EXISTS fact_cases;
 CREATE TABLE fact_cases ENGINE = MergeTree ORDER BY tuple() AS
 SELECT
@@ -16,11 +19,11 @@ SELECT
     x_opened_inferred       AS opened_inferred,
     x_handovers             AS handovers,
     x_first_handover_at     AS first_handover_at,
-    x_first_handover_reason AS first_handover_reason,
+    if(substring(x_first_handover_reason, 1, 1) = 'v', substring(x_first_handover_reason, 2), NULL) AS first_handover_reason,
     x_completed_at          AS completed_at,
     x_first_resolved_at     AS first_resolved_at,
     x_last_resolved_at      AS last_resolved_at,
-    x_last_closure_tag      AS last_closure_tag,
+    if(substring(x_last_closure_tag, 1, 1) = 'v', substring(x_last_closure_tag, 2), NULL) AS last_closure_tag,
     x_last_reopened_at      AS last_reopened_at,
     x_reopens               AS reopens
 FROM (
@@ -34,11 +37,11 @@ FROM (
         countIf(event = 'opened') = 0                                       AS x_opened_inferred,
         countIf(event = 'handover')                                         AS x_handovers,
         min(if(event = 'handover', ts, NULL))                               AS x_first_handover_at,
-        tupleElement(argMinIf(tuple(reason), ts, event = 'handover'), 1)    AS x_first_handover_reason,
+        argMinIf(ifNull(concat('v', reason), 'n'), ts, event = 'handover') AS x_first_handover_reason,
         min(if(event = 'completed', ts, NULL))                              AS x_completed_at,
         min(if(event = 'resolved', ts, NULL))                               AS x_first_resolved_at,
         max(if(event = 'resolved', ts, NULL))                               AS x_last_resolved_at,
-        tupleElement(argMaxIf(tuple(closure_tag), ts, event = 'resolved'), 1) AS x_last_closure_tag,
+        argMaxIf(ifNull(concat('v', closure_tag), 'n'), ts, event = 'resolved') AS x_last_closure_tag,
         max(if(event = 'reopened', ts, NULL))                               AS x_last_reopened_at,
         countIf(event = 'reopened')                                         AS x_reopens
     FROM case_events FINAL

@@ -6,19 +6,20 @@
 -- the latest opened wins), else it stays caseless; a message without a
 -- customer belongs to its case's customer.
 -- ClickHouse translation of sql/duckdb/20_messages.sql: row_number() = 1 is
--- argMin over the same ordering as a tuple; the CTEs are staging tables.
+-- argMin over the same ordering as a tuple (optional values encoded as
+-- 'v' || value or 'n', see 10_cases.sql); the CTEs are staging tables.
 DROP TABLE IF EXISTS _fm_best;
 CREATE TABLE _fm_best ENGINE = Memory AS
 SELECT
     b_message_id,
     b_case,
-    coalesce(tupleElement(best, 1), b_any_customer) AS b_customer,
+    coalesce(if(substring(tupleElement(best, 1), 1, 1) = 'v', substring(tupleElement(best, 1), 2), NULL), b_any_customer) AS b_customer,
     tupleElement(best, 2) AS b_direction,
     tupleElement(best, 3) AS b_sender_type,
     tupleElement(best, 4) AS b_kind,
-    tupleElement(best, 5) AS b_template_name,
+    if(substring(tupleElement(best, 5), 1, 1) = 'v', substring(tupleElement(best, 5), 2), NULL) AS b_template_name,
     tupleElement(best, 6) AS b_channel,
-    tupleElement(best, 7) AS b_business_number,
+    if(substring(tupleElement(best, 7), 1, 1) = 'v', substring(tupleElement(best, 7), 2), NULL) AS b_business_number,
     b_ts
 FROM (
     SELECT
@@ -26,7 +27,8 @@ FROM (
         max(case_id)     AS b_case,
         max(customer_id) AS b_any_customer,
         min(ts)          AS b_ts,
-        argMin(tuple(customer_id, direction, sender_type, kind, template_name, channel, business_number),
+        argMin(tuple(ifNull(concat('v', customer_id), 'n'), direction, sender_type, kind, ifNull(concat('v', template_name), 'n'), channel,
+                     ifNull(concat('v', business_number), 'n')),
                tuple(isNull(case_id), source = 'meta', ts, event_id)) AS best
     FROM messages FINAL
     WHERE ts <= $1

@@ -3,14 +3,15 @@
 -- any failed, else sent. Statuses arrive out of order and repeat; this
 -- ordering makes both harmless.
 -- ClickHouse translation of sql/duckdb/30_statuses.sql: bool_or is max of
--- a UInt8, FILTER is an -If combinator or if(c, x, NULL).
+-- a UInt8, FILTER is an -If combinator or if(c, x, NULL); arg_max_null
+-- encodes the value as in 10_cases.sql.
 DROP TABLE IF EXISTS fact_message_status;
 CREATE TABLE fact_message_status ENGINE = MergeTree ORDER BY tuple() AS
 SELECT
     s_message_id                                   AS message_id,
     multiIf(s_read, 'read', s_delivered, 'delivered', s_failed, 'failed', 'sent') AS final_status,
-    s_error_code                                   AS error_code,
-    s_error_title                                  AS error_title,
+    if(substring(s_error_code, 1, 1) = 'v', substring(s_error_code, 2), NULL) AS error_code,
+    if(substring(s_error_title, 1, 1) = 'v', substring(s_error_title, 2), NULL) AS error_title,
     s_pricing_category                             AS pricing_category,
     s_billable                                     AS billable,
     s_delivered_at                                 AS delivered_at,
@@ -22,8 +23,8 @@ FROM (
         max(status = 'read')                                                AS s_read,
         max(status = 'delivered')                                           AS s_delivered,
         max(status = 'failed')                                              AS s_failed,
-        tupleElement(argMaxIf(tuple(error_code), ts, status = 'failed'), 1)  AS s_error_code,
-        tupleElement(argMaxIf(tuple(error_title), ts, status = 'failed'), 1) AS s_error_title,
+        argMaxIf(ifNull(concat('v', error_code), 'n'), ts, status = 'failed') AS s_error_code,
+        argMaxIf(ifNull(concat('v', error_title), 'n'), ts, status = 'failed') AS s_error_title,
         argMax(pricing_category, ts)                                        AS s_pricing_category,
         max(billable)                                                       AS s_billable,
         min(if(status IN ('delivered', 'read'), ts, NULL))                  AS s_delivered_at,

@@ -1,7 +1,7 @@
 -- fact_writebacks: one row per writeback (attempts sharing an
 -- idempotency_key are one writeback) as of the cutoff.
 -- ClickHouse translation of sql/duckdb/50_writebacks.sql: count(DISTINCT)
--- is uniqExact, bool_or is max, arg_max_null keeps NULLs through a tuple.
+-- is uniqExact, bool_or is max, arg_max_null encodes as in 10_cases.sql.
 DROP TABLE IF EXISTS fact_writebacks;
 CREATE TABLE fact_writebacks ENGINE = MergeTree ORDER BY tuple() AS
 SELECT
@@ -13,7 +13,7 @@ SELECT
     wb_succeeded             AS succeeded,
     wb_first_auto_success_at AS first_auto_success_at,
     wb_first_attempt_at      AS first_attempt_at,
-    wb_last_error            AS last_error
+    if(substring(wb_last_error, 1, 1) = 'v', substring(wb_last_error, 2), NULL) AS last_error
 FROM (
     SELECT
         assumeNotNull(coalesce(idempotency_key, writeback_id))              AS wb_key,
@@ -24,7 +24,7 @@ FROM (
         max(status = 'success')                                             AS wb_succeeded,
         min(if(status = 'success' AND manual = 0, ts, NULL))                AS wb_first_auto_success_at,
         min(ts)                                                             AS wb_first_attempt_at,
-        tupleElement(argMaxIf(tuple(error), ts, status = 'failed'), 1)      AS wb_last_error
+        argMaxIf(ifNull(concat('v', error), 'n'), ts, status = 'failed') AS wb_last_error
     FROM writebacks FINAL
     WHERE ts <= $1
     GROUP BY wb_key
