@@ -60,3 +60,9 @@ func stateWatermark(ctx context.Context, db *sql.DB, cal Calendars) (string, err
 	}
 	return wm, nil
 }
+
+// CurrentWatermark is what the facts' watermark would be if built now; a
+// facts state with another watermark is stale.
+func CurrentWatermark(ctx context.Context, db *sql.DB, cal Calendars) (string, error) {
+	return stateWatermark(ctx, db, cal)
+}
