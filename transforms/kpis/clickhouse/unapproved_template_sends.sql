@@ -5,14 +5,14 @@
 -- ClickHouse has no ASOF JOIN in 18.16: the status in force at send time
 -- is argMax(status, ts) over the template's events at or before the send.
 SELECT message_id AS unit_id, case_id, ts AS period_ts,
-       1 AS den, ifNull(t_status, 'none') <> 'approved' AS num, CAST(NULL AS Nullable(Float64)) AS value,
+       1 AS den, ifNull(t_last_status, 'none') <> 'approved' AS num, CAST(NULL AS Nullable(Float64)) AS value,
        template_name AS detail
 FROM (
     SELECT message_id, case_id, ts, template_name
     FROM fact_messages
     WHERE direction = 'outbound' AND kind = 'template' AND ts >= $1 AND ts < $2
 ) ALL LEFT JOIN (
-    SELECT message_id, argMax(t_status, t_ts) AS t_status
+    SELECT message_id, argMax(t_status, t_ts) AS t_last_status
     FROM (
         SELECT message_id, ts, assumeNotNull(template_name) AS t_template
         FROM fact_messages
