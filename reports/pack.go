@@ -322,13 +322,17 @@ func Build(ctx context.Context, st store.Store, opt Options) (*Pack, error) {
 		byKPI    map[string]transforms.Figure
 	}
 	var weeks []weekFigs
+	var starts []time.Time
 	for i := opt.Weeks - 1; i >= 0; i-- {
-		wf := from.AddDate(0, 0, -7*i)
+		starts = append(starts, from.AddDate(0, 0, -7*i))
+	}
+	perWeek, err := transforms.ComputeWeeks(ctx, st, transforms.Request{To: to, Cutoff: asof, Loc: opt.Loc}, starts)
+	if err != nil {
+		return nil, err
+	}
+	for i, wf := range starts {
 		wt := wf.AddDate(0, 0, 7)
-		figs, err := transforms.Compute(ctx, st, transforms.Request{From: wf, To: wt, Cutoff: asof, Loc: opt.Loc})
-		if err != nil {
-			return nil, err
-		}
+		figs := perWeek[i]
 		w := weekFigs{label: WeekOf(wf), from: wf, to: wt, figs: figs, byKPI: map[string]transforms.Figure{}}
 		for _, f := range figs {
 			w.byKPI[f.KPI] = f
