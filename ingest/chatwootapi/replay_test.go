@@ -1,0 +1,194 @@
+package chatwootapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// The real API responses (testdata/real/SOURCES.md, "Chatwoot REST API").
+const (
+	listFixture     = "../../testdata/real/chatwoot_api/derived/conversations_list_data.json"
+	messagesFixture = "../../testdata/real/chatwoot_api/derived/messages_list_payload.json"
+	testToken       = "cw-secret-token-0123456789"
+	messagesPerPage = 20 // Chatwoot's page size for messages
+)
+
+// replay is an httptest Chatwoot serving the published responses:
+//
+//   - the conversation list is the published `data` object. Its one
+//     conversation (display id 10, inbox 6) is served on page 2, verbatim.
+//     Page 1 holds a copy of it standing for conversation 1016 (inbox 486,
+//     contact 599, last activity 1732710762), the conversation whose
+//     messages were published; page 3 is empty. (Chatwoot sorts by last
+//     activity, newest first: 1016 is newer.)
+//   - messages of 1016 are the published 29-message payload, served 20 a
+//     page, oldest first within a page, `before=<id>` giving older ones as
+//     Chatwoot does; messages of 10 are its list entry's messages[].
+//
+// Failures are injected per request by fail (nil: none).
+type replay struct {
+	t  *testing.T
+	mu sync.Mutex
+	// convs are the conversations in list order (mutable between runs).
+	convs []map[string]any
+	// messages by conversation id, ascending by id.
+	messages map[string][]map[string]any
+	// requests logs "path?query" of every request.
+	requests []string
+	fail     func(r *http.Request, n int) (status int, header map[string]string, body string)
+	// onRequest runs before the response (tests cancel contexts from it).
+	onRequest func(r *http.Request)
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newReplay(t *testing.T) (*replay, *httptest.Server) {
+	t.Helper()
+	var data struct {
+		Meta    map[string]any   `json:"meta"`
+		Payload []map[string]any `json:"payload"`
+	}
+	readJSON(t, listFixture, &data)
+	if len(data.Payload) != 1 {
+		t.Fatalf("fixture has %d conversations, want 1", len(data.Payload))
+	}
+	conv10 := data.Payload[0]
+	var clone map[string]any
+	b, _ := json.Marshal(conv10)
+	json.Unmarshal(b, &clone)
+	clone["id"] = 1016
+	clone["inbox_id"] = 486
+	clone["timestamp"] = 1732710762
+	clone["messages"] = []any{}
+	clone["meta"].(map[string]any)["sender"].(map[string]any)["id"] = 599
+	var msgs []map[string]any
+	readJSON(t, messagesFixture, &msgs)
+	sort.Slice(msgs, func(i, j int) bool { return num(msgs[i]["id"]) < num(msgs[j]["id"]) })
+	own := []map[string]any{}
+	for _, m := range conv10["messages"].([]any) {
+		own = append(own, m.(map[string]any))
+	}
+	r := &replay{t: t, convs: []map[string]any{clone, conv10},
+		messages: map[string][]map[string]any{"1016": msgs, "10": own}}
+	srv := httptest.NewServer(http.HandlerFunc(r.serve))
+	t.Cleanup(srv.Close)
+	return r, srv
+}
+
+func num(v any) int64 {
+	switch x := v.(type) {
+	case float64:
+		return int64(x)
+	case int:
+		return int64(x)
+	case string:
+		n, _ := strconv.ParseInt(x, 10, 64)
+		return n
+	}
+	return 0
+}
+
+func (rp *replay) serve(w http.ResponseWriter, r *http.Request) {
+	rp.mu.Lock()
+	rp.requests = append(rp.requests, r.URL.Path+"?"+r.URL.RawQuery)
+	n := len(rp.requests)
+	fail, hook := rp.fail, rp.onRequest
+	rp.mu.Unlock()
+	if hook != nil {
+		hook(r)
+	}
+	if fail != nil {
+		if status, hdr, body := fail(r, n); status != 0 {
+			for k, v := range hdr {
+				w.Header().Set(k, v)
+			}
+			w.WriteHeader(status)
+			fmt.Fprint(w, body)
+			return
+		}
+	}
+	if r.Header.Get("api_access_token") != testToken {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprint(w, `{"error":"You need to sign in or sign up before continuing."}`)
+		return
+	}
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	// api/v1/accounts/1/conversations[/ID/messages]
+	if len(parts) < 5 || parts[0] != "api" || parts[3] != "1" || parts[4] != "conversations" {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	switch len(parts) {
+	case 5:
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		if r.URL.Query().Get("status") != "all" || page < 1 {
+			http.Error(w, "bad query", http.StatusBadRequest)
+			return
+		}
+		var convs []map[string]any
+		for _, c := range rp.convs {
+			if ib := r.URL.Query().Get("inbox_id"); ib == "" || ib == fmt.Sprint(c["inbox_id"]) {
+				convs = append(convs, c)
+			}
+		}
+		payload := []map[string]any{}
+		if page <= len(convs) {
+			payload = append(payload, convs[page-1])
+		}
+		json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{
+			"meta": map[string]any{"mine_count": 0, "unassigned_count": 0, "all_count": len(rp.convs)}, "payload": payload}})
+	case 7:
+		all := rp.messages[parts[5]]
+		before := int64(1 << 62)
+		if b := r.URL.Query().Get("before"); b != "" {
+			before, _ = strconv.ParseInt(b, 10, 64)
+		}
+		var older []map[string]any
+		for _, m := range all {
+			if num(m["id"]) < before {
+				older = append(older, m)
+			}
+		}
+		if len(older) > messagesPerPage {
+			older = older[len(older)-messagesPerPage:]
+		}
+		if older == nil {
+			older = []map[string]any{}
+		}
+		json.NewEncoder(w).Encode(map[string]any{"meta": map[string]any{}, "payload": older})
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (rp *replay) log() []string {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	return append([]string(nil), rp.requests...)
+}
+
+func (rp *replay) reset() {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	rp.requests = nil
+}
