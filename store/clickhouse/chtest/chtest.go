@@ -178,7 +178,7 @@ func (s *Server) start(t testing.TB, bin []string) {
 		t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		out.Close()
 		t.Fatalf("starting %s: %v", bin[0], err)
