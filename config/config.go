@@ -35,6 +35,8 @@ type Config struct {
 	// other number are a governance finding. Empty: no register, no finding.
 	RegisteredNumbers []string `yaml:"registered_numbers"`
 	Serve             Serve    `yaml:"serve"`
+	// Collectors configures the pull collectors (closedloop collect).
+	Collectors Collectors `yaml:"collectors"`
 
 	// Path is the file the configuration came from ("" for defaults).
 	Path string `yaml:"-"`
@@ -119,6 +121,7 @@ func (c *Config) applyDefaults() {
 	c.Evidence.applyDefaults()
 	c.Pricing.applyDefaults()
 	c.Serve.applyDefaults()
+	c.Collectors.applyDefaults()
 }
 
 // SLATarget returns the queue's SLA target or the default.

@@ -33,6 +33,7 @@ func (c *Config) Validate() error {
 	c.Pricing.validate(&p, "pricing")
 	validateNames(&p, "registered_numbers", c.RegisteredNumbers)
 	c.Serve.validate(&p, "serve")
+	c.Collectors.validate(&p, "collectors")
 	return p.err()
 }
 
