@@ -17,6 +17,14 @@ import (
 
 var testNow = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
 
+const testToken = pulltest.ChatwootToken
+
+// newReplay serves the published Chatwoot responses (see pulltest.Chatwoot).
+func newReplay(t *testing.T) (*pulltest.Chatwoot, *pulltest.Chatwoot) {
+	rp := pulltest.NewChatwoot(t, "../..")
+	return rp, rp
+}
+
 func newCollector(t *testing.T, url string, sleep *pulltest.NoSleep) *Collector {
 	t.Helper()
 	c, err := New(Config{Name: "desk", BaseURL: url, AccountID: "1", Token: testToken,
@@ -67,7 +75,7 @@ func TestPullReplaysRealResponsesAcrossPages(t *testing.T) {
 		"/api/v1/accounts/1/conversations/10/messages?before=85",
 		"/api/v1/accounts/1/conversations?assignee_type=all&page=3&status=all",
 	}
-	if got := rp.log(); !reflect.DeepEqual(got, want) {
+	if got := rp.Log(); !reflect.DeepEqual(got, want) {
 		t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// The same mapping as the webhook collector: case ids, sender types,
@@ -88,12 +96,12 @@ func TestPullReplaysRealResponsesAcrossPages(t *testing.T) {
 
 	// A second run finds nothing new: the list stops at the first page
 	// older than the cursor and no conversation's messages are fetched.
-	rp.reset()
+	rp.Reset()
 	res = runOnce(t, context.Background(), st, newCollector(t, srv.URL, &pulltest.NoSleep{}))
 	if res.Err != nil || res.Rows() != 0 {
 		t.Fatalf("second run: %v, %d rows", res.Err, res.Rows())
 	}
-	if got := rp.log(); len(got) != 2 || strings.Contains(strings.Join(got, " "), "messages") {
+	if got := rp.Log(); len(got) != 2 || strings.Contains(strings.Join(got, " "), "messages") {
 		t.Errorf("second run requests: %v", got)
 	}
 }
@@ -110,13 +118,13 @@ func TestStatusTransitionsAreInferredFromTheLastSeenStatus(t *testing.T) {
 	}
 	step := func(status string, ts int64, labels []any, want string) {
 		t.Helper()
-		rp.mu.Lock()
-		rp.convs[1]["status"] = status
-		rp.convs[1]["timestamp"] = ts
-		rp.convs[1]["labels"] = labels
+		rp.Mu.Lock()
+		rp.Convs[1]["status"] = status
+		rp.Convs[1]["timestamp"] = ts
+		rp.Convs[1]["labels"] = labels
 		// Chatwoot lists by last activity: the changed conversation first.
-		rp.convs[0], rp.convs[1] = rp.convs[1], rp.convs[0]
-		rp.mu.Unlock()
+		rp.Convs[0], rp.Convs[1] = rp.Convs[1], rp.Convs[0]
+		rp.Mu.Unlock()
 		before := st.Dump(models.TableCaseEvents)
 		if res := runOnce(t, context.Background(), st, c); res.Err != nil {
 			t.Fatal(res.Err)
@@ -125,9 +133,9 @@ func TestStatusTransitionsAreInferredFromTheLastSeenStatus(t *testing.T) {
 		if len(after) != len(before)+1 || !strings.Contains(strings.Join(after, "\n"), want) {
 			t.Errorf("after %s: case_events\n%s\nwant one more containing %q", status, strings.Join(after, "\n"), want)
 		}
-		rp.mu.Lock()
-		rp.convs[0], rp.convs[1] = rp.convs[1], rp.convs[0]
-		rp.mu.Unlock()
+		rp.Mu.Lock()
+		rp.Convs[0], rp.Convs[1] = rp.Convs[1], rp.Convs[0]
+		rp.Mu.Unlock()
 	}
 	step("resolved", 1767225600, []any{"refund", "billing"}, "|cw:10|c_")
 	rows := strings.Join(st.Dump(models.TableCaseEvents), "\n")
@@ -139,7 +147,7 @@ func TestStatusTransitionsAreInferredFromTheLastSeenStatus(t *testing.T) {
 
 func TestRateLimitedThenSuccessHonoursRetryAfter(t *testing.T) {
 	rp, srv := newReplay(t)
-	rp.fail = func(r *http.Request, n int) (int, map[string]string, string) {
+	rp.Fail = func(r *http.Request, n int) (int, map[string]string, string) {
 		if n == 1 {
 			return http.StatusTooManyRequests, map[string]string{"Retry-After": "7"}, `Retry later`
 		}
@@ -162,7 +170,7 @@ func TestRateLimitedThenSuccessHonoursRetryAfter(t *testing.T) {
 func TestServerErrorsThenSuccessBackOff(t *testing.T) {
 	rp, srv := newReplay(t)
 	failures := 0
-	rp.fail = func(r *http.Request, n int) (int, map[string]string, string) {
+	rp.Fail = func(r *http.Request, n int) (int, map[string]string, string) {
 		if strings.HasSuffix(r.URL.Path, "/1016/messages") && r.URL.Query().Get("before") == "5304" && failures < 2 {
 			failures++
 			return http.StatusBadGateway, nil, `<html>502 Bad Gateway</html>`
@@ -194,10 +202,10 @@ func TestPermanentUnauthorizedNamesCollectorPathStatusAndKeepsCursor(t *testing.
 	}
 	stateBefore := st.State("desk")
 	// The token is revoked; the server echoes it in its error body.
-	rp.fail = func(r *http.Request, n int) (int, map[string]string, string) {
+	rp.Fail = func(r *http.Request, n int) (int, map[string]string, string) {
 		return http.StatusUnauthorized, nil, `{"error":"Invalid token ` + testToken + `"}`
 	}
-	rp.reset()
+	rp.Reset()
 	sleep := &pulltest.NoSleep{}
 	res := runOnce(t, context.Background(), st, newCollector(t, srv.URL, sleep))
 	var pe *pull.Error
@@ -213,8 +221,8 @@ func TestPermanentUnauthorizedNamesCollectorPathStatusAndKeepsCursor(t *testing.
 	if strings.Contains(msg, testToken) {
 		t.Errorf("error leaks the token: %s", msg)
 	}
-	if len(rp.log()) != 1 || len(sleep.Waits) != 0 {
-		t.Errorf("a 401 must not be retried: %d requests, waits %v", len(rp.log()), sleep.Waits)
+	if len(rp.Log()) != 1 || len(sleep.Waits) != 0 {
+		t.Errorf("a 401 must not be retried: %d requests, waits %v", len(rp.Log()), sleep.Waits)
 	}
 	stateAfter := st.State("desk")
 	if !reflect.DeepEqual(stateAfter, stateBefore) {
@@ -283,7 +291,7 @@ func TestKilledPullResumesWithExactlyTheRowsOfAnUninterruptedOne(t *testing.T) {
 		defer cancel()
 		// The kill comes while the third page of conversation 1016's
 		// messages is requested, before anything of 1016 is committed.
-		rp.onRequest = func(r *http.Request) {
+		rp.OnRequest = func(r *http.Request) {
 			if r.URL.Query().Get("before") == "5295" {
 				cancel()
 			}
@@ -295,7 +303,7 @@ func TestKilledPullResumesWithExactlyTheRowsOfAnUninterruptedOne(t *testing.T) {
 		if st.Count(models.TableMessages) != 0 {
 			t.Fatalf("a conversation is committed whole or not at all; got %d messages", st.Count(models.TableMessages))
 		}
-		rp.onRequest = nil
+		rp.OnRequest = nil
 		if res := runOnce(t, context.Background(), st, newCollector(t, srv.URL, &pulltest.NoSleep{})); res.Err != nil {
 			t.Fatal(res.Err)
 		}
@@ -316,7 +324,7 @@ func TestInboxFilterHasItsOwnCursor(t *testing.T) {
 	if res := runOnce(t, context.Background(), st, c); res.Err != nil {
 		t.Fatal(res.Err)
 	}
-	for _, r := range rp.log() {
+	for _, r := range rp.Log() {
 		if strings.Contains(r, "/conversations?") && !strings.Contains(r, "inbox_id=6") {
 			t.Errorf("request without the inbox filter: %s", r)
 		}

@@ -2,16 +2,12 @@ package metagraph
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,143 +16,18 @@ import (
 	"github.com/closedloop/closedloop/models"
 )
 
-// The real API responses (testdata/real/SOURCES.md, "WhatsApp Business
-// Management API").
 const (
-	fixtures  = "../../testdata/real/meta_graph/"
-	testToken = "EAAG-secret-token-0123456789"
-	waba      = "102290129340398"
+	testToken = pulltest.MetaToken
+	waba      = pulltest.MetaWABA
 )
 
 // testNow puts the published analytics day (2025-02-14) inside Meta's
 // 90-day window and the first run's 30-day backfill.
-var testNow = time.Date(2025, 2, 20, 9, 30, 0, 0, time.UTC)
+var testNow = pulltest.MetaNow
 
-// replay is an httptest Graph API serving the published pages.
-//
-// mode "verbatim": the published pages as they are, chained by their own
-// cursors: retTemplate2 (paging.next, cursors.after MQZDZD) first, then
-// retTemplate1 (no next: the last page). mode "split": the 7 templates of
-// retTemplate1 served as pages of 3, 2 and 2 (the data[] elements
-// verbatim, the paging rewritten to chain them), so each template appears
-// once. template_analytics serves the published example with cost and clicks.
-type replay struct {
-	t        *testing.T
-	mode     string
-	mu       sync.Mutex
-	pages    map[string]map[string]any // after cursor ("" first) → body
-	requests []string
-	fail     func(r *http.Request) (int, string)
-	// patch edits templates by id before serving (status changes).
-	patch map[string]map[string]any
-}
-
-func load(t *testing.T, name string) map[string]any {
-	t.Helper()
-	b, err := os.ReadFile(fixtures + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v map[string]any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-func newReplay(t *testing.T, mode string) (*replay, *httptest.Server) {
-	rp := &replay{t: t, mode: mode, pages: map[string]map[string]any{}, patch: map[string]map[string]any{}}
-	switch mode {
-	case "verbatim":
-		p2 := load(t, "templates_list/bindambc_retTemplate2.json")
-		rp.pages[""] = p2
-		after := p2["paging"].(map[string]any)["cursors"].(map[string]any)["after"].(string)
-		rp.pages[after] = load(t, "templates_list/bindambc_retTemplate1.json")
-	case "split":
-		data := load(t, "templates_list/bindambc_retTemplate1.json")["data"].([]any)
-		cuts := [][2]int{{0, 3}, {3, 5}, {5, 7}}
-		for i, c := range cuts {
-			paging := map[string]any{"cursors": map[string]any{"before": "b" + strconv.Itoa(i), "after": "p" + strconv.Itoa(i+2)}}
-			if i < len(cuts)-1 {
-				paging["next"] = "https://graph.facebook.com/v23.0/" + waba + "/message_templates?after=p" + strconv.Itoa(i+2)
-			}
-			key := ""
-			if i > 0 {
-				key = "p" + strconv.Itoa(i+1)
-			}
-			rp.pages[key] = map[string]any{"data": data[c[0]:c[1]], "paging": paging}
-		}
-	}
-	srv := httptest.NewServer(http.HandlerFunc(rp.serve))
-	t.Cleanup(srv.Close)
-	return rp, srv
-}
-
-func (rp *replay) serve(w http.ResponseWriter, r *http.Request) {
-	rp.mu.Lock()
-	rp.requests = append(rp.requests, r.URL.Path+"?"+r.URL.RawQuery)
-	fail := rp.fail
-	rp.mu.Unlock()
-	if fail != nil {
-		if status, body := fail(r); status != 0 {
-			w.WriteHeader(status)
-			fmt.Fprint(w, body)
-			return
-		}
-	}
-	if r.Header.Get("Authorization") != "Bearer "+testToken {
-		w.WriteHeader(http.StatusUnauthorized)
-		fmt.Fprint(w, `{"error":{"message":"Invalid OAuth access token - Cannot parse access token","type":"OAuthException","code":190,"fbtrace_id":"AbC"}}`)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	switch r.URL.Path {
-	case "/v23.0/" + waba + "/message_templates":
-		rp.mu.Lock()
-		page, ok := rp.pages[r.URL.Query().Get("after")]
-		var body []byte
-		if ok {
-			body, _ = json.Marshal(page)
-			var v map[string]any
-			json.Unmarshal(body, &v)
-			for _, d := range v["data"].([]any) {
-				for k, val := range rp.patch[d.(map[string]any)["id"].(string)] {
-					d.(map[string]any)[k] = val
-				}
-			}
-			body, _ = json.Marshal(v)
-		}
-		rp.mu.Unlock()
-		if !ok {
-			http.Error(w, `{"error":{"message":"bad cursor","code":100}}`, http.StatusBadRequest)
-			return
-		}
-		w.Write(body)
-	case "/v23.0/" + waba + "/template_analytics":
-		q := r.URL.Query()
-		start, _ := strconv.ParseInt(q.Get("start"), 10, 64)
-		if q.Get("granularity") != "DAILY" || !strings.HasPrefix(q.Get("template_ids"), "[") || start < testNow.AddDate(0, 0, -91).Unix() {
-			http.Error(w, `{"error":{"message":"(#100) Invalid parameter","code":100}}`, http.StatusBadRequest)
-			return
-		}
-		b, _ := os.ReadFile(fixtures + "analytics/template_group_analytics_with_cost_and_clicks.json")
-		w.Write(b)
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-func (rp *replay) log() []string {
-	rp.mu.Lock()
-	defer rp.mu.Unlock()
-	out := make([]string, len(rp.requests))
-	for i, r := range rp.requests {
-		out[i], _, _ = strings.Cut(r, "?")
-		if after := strings.Split(r, "after="); len(after) > 1 {
-			out[i] += " after=" + strings.Split(after[1], "&")[0]
-		}
-	}
-	return out
+func newReplay(t *testing.T, mode string) (*pulltest.Meta, *pulltest.Meta) {
+	rp := pulltest.NewMeta(t, "../..", mode)
+	return rp, rp
 }
 
 func newCollector(t *testing.T, url string, sleep *pulltest.NoSleep, backfill int) *Collector {
@@ -186,7 +57,7 @@ func TestTemplatesAcrossVerbatimPagesAndAnalytics(t *testing.T) {
 		"/v23.0/" + waba + "/message_templates after=MQZDZD",
 		"/v23.0/" + waba + "/template_analytics",
 	}
-	if got := rp.log(); !reflect.DeepEqual(got, want) {
+	if got := rp.Log(); !reflect.DeepEqual(got, want) {
 		t.Errorf("requests %v, want %v", got, want)
 	}
 	events := st.Dump(models.TableTemplateEvents, 7)
@@ -219,7 +90,7 @@ func TestTemplatesAcrossVerbatimPagesAndAnalytics(t *testing.T) {
 		t.Fatalf("second run: %v, counts %v", res.Err, st.Counts())
 	}
 	// Meta pauses hello_world for its quality.
-	rp.patch["1772832833109192"] = map[string]any{"status": "PAUSED", "quality_score": map[string]any{"score": "RED", "date": 1739900000}}
+	rp.Patch["1772832833109192"] = map[string]any{"status": "PAUSED", "quality_score": map[string]any{"score": "RED", "date": 1739900000}}
 	if res := runOnce(t, context.Background(), st, newCollector(t, srv.URL, &pulltest.NoSleep{}, 0)); res.Err != nil {
 		t.Fatal(res.Err)
 	}
@@ -235,7 +106,7 @@ func TestTemplatesAcrossVerbatimPagesAndAnalytics(t *testing.T) {
 func TestThrottledBy400ThenSuccess(t *testing.T) {
 	rp, srv := newReplay(t, "verbatim")
 	n := 0
-	rp.fail = func(r *http.Request) (int, string) {
+	rp.Fail = func(r *http.Request) (int, string) {
 		if n++; n <= 2 {
 			return http.StatusBadRequest, `{"error":{"message":"(#80008) There have been too many calls to this WhatsApp Business account.","type":"OAuthException","code":80008,"fbtrace_id":"x"}}`
 		}
@@ -327,7 +198,7 @@ func TestAnalyticsLookbackIsClamped(t *testing.T) {
 	if len(res.Notes) != 1 || !strings.Contains(res.Notes[0], "clamped to 2024-11-22") || !strings.Contains(res.Notes[0], "last 90 days") {
 		t.Errorf("notes = %v", res.Notes)
 	}
-	for _, r := range rp.requests {
+	for _, r := range rp.Requests() {
 		if strings.Contains(r, "template_analytics") && !strings.Contains(r, "start="+strconv.FormatInt(time.Date(2024, 11, 22, 0, 0, 0, 0, time.UTC).Unix(), 10)) {
 			t.Errorf("analytics request not clamped: %s", r)
 		}

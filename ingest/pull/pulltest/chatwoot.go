@@ -1,4 +1,4 @@
-package chatwootapi
+package pulltest
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,15 +14,17 @@ import (
 	"testing"
 )
 
-// The real API responses (testdata/real/SOURCES.md, "Chatwoot REST API").
+// The real API responses (testdata/real/SOURCES.md, "Chatwoot REST API"),
+// relative to the repository root.
 const (
-	listFixture     = "../../testdata/real/chatwoot_api/derived/conversations_list_data.json"
-	messagesFixture = "../../testdata/real/chatwoot_api/derived/messages_list_payload.json"
-	testToken       = "cw-secret-token-0123456789"
+	chatwootListFixture     = "testdata/real/chatwoot_api/derived/conversations_list_data.json"
+	chatwootMessagesFixture = "testdata/real/chatwoot_api/derived/messages_list_payload.json"
+	// ChatwootToken is the api_access_token the replay accepts.
+	ChatwootToken   = "cw-secret-token-0123456789"
 	messagesPerPage = 20 // Chatwoot's page size for messages
 )
 
-// replay is an httptest Chatwoot serving the published responses:
+// Chatwoot is an httptest Chatwoot serving the published responses:
 //
 //   - the conversation list is the published `data` object. Its one
 //     conversation (display id 10, inbox 6) is served on page 2, verbatim.
@@ -34,21 +37,24 @@ const (
 //     Chatwoot does; messages of 10 are its list entry's messages[].
 //
 // Failures are injected per request by fail (nil: none).
-type replay struct {
-	t  *testing.T
-	mu sync.Mutex
-	// convs are the conversations in list order (mutable between runs).
-	convs []map[string]any
+type Chatwoot struct {
+	// URL is the server's base URL.
+	URL string
+	Mu  sync.Mutex
+	// Convs are the conversations in list order (tests change them
+	// between runs, holding Mu).
+	Convs []map[string]any
 	// messages by conversation id, ascending by id.
 	messages map[string][]map[string]any
 	// requests logs "path?query" of every request.
 	requests []string
-	fail     func(r *http.Request, n int) (status int, header map[string]string, body string)
-	// onRequest runs before the response (tests cancel contexts from it).
-	onRequest func(r *http.Request)
+	// Fail injects a failure for the n-th request (status 0: none).
+	Fail func(r *http.Request, n int) (status int, header map[string]string, body string)
+	// OnRequest runs before the response (tests cancel contexts from it).
+	OnRequest func(r *http.Request)
 }
 
-func readJSON(t *testing.T, path string, v any) {
+func readJSON(t testing.TB, path string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -59,13 +65,14 @@ func readJSON(t *testing.T, path string, v any) {
 	}
 }
 
-func newReplay(t *testing.T) (*replay, *httptest.Server) {
+// NewChatwoot starts the replay; root is the repository root.
+func NewChatwoot(t testing.TB, root string) *Chatwoot {
 	t.Helper()
 	var data struct {
 		Meta    map[string]any   `json:"meta"`
 		Payload []map[string]any `json:"payload"`
 	}
-	readJSON(t, listFixture, &data)
+	readJSON(t, filepath.Join(root, chatwootListFixture), &data)
 	if len(data.Payload) != 1 {
 		t.Fatalf("fixture has %d conversations, want 1", len(data.Payload))
 	}
@@ -79,17 +86,18 @@ func newReplay(t *testing.T) (*replay, *httptest.Server) {
 	clone["messages"] = []any{}
 	clone["meta"].(map[string]any)["sender"].(map[string]any)["id"] = 599
 	var msgs []map[string]any
-	readJSON(t, messagesFixture, &msgs)
+	readJSON(t, filepath.Join(root, chatwootMessagesFixture), &msgs)
 	sort.Slice(msgs, func(i, j int) bool { return num(msgs[i]["id"]) < num(msgs[j]["id"]) })
 	own := []map[string]any{}
 	for _, m := range conv10["messages"].([]any) {
 		own = append(own, m.(map[string]any))
 	}
-	r := &replay{t: t, convs: []map[string]any{clone, conv10},
+	r := &Chatwoot{Convs: []map[string]any{clone, conv10},
 		messages: map[string][]map[string]any{"1016": msgs, "10": own}}
 	srv := httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(srv.Close)
-	return r, srv
+	r.URL = srv.URL
+	return r
 }
 
 func num(v any) int64 {
@@ -105,12 +113,12 @@ func num(v any) int64 {
 	return 0
 }
 
-func (rp *replay) serve(w http.ResponseWriter, r *http.Request) {
-	rp.mu.Lock()
+func (rp *Chatwoot) serve(w http.ResponseWriter, r *http.Request) {
+	rp.Mu.Lock()
 	rp.requests = append(rp.requests, r.URL.Path+"?"+r.URL.RawQuery)
 	n := len(rp.requests)
-	fail, hook := rp.fail, rp.onRequest
-	rp.mu.Unlock()
+	fail, hook := rp.Fail, rp.OnRequest
+	rp.Mu.Unlock()
 	if hook != nil {
 		hook(r)
 	}
@@ -124,13 +132,13 @@ func (rp *replay) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if r.Header.Get("api_access_token") != testToken {
+	if r.Header.Get("api_access_token") != ChatwootToken {
 		w.WriteHeader(http.StatusUnauthorized)
 		fmt.Fprint(w, `{"error":"You need to sign in or sign up before continuing."}`)
 		return
 	}
-	rp.mu.Lock()
-	defer rp.mu.Unlock()
+	rp.Mu.Lock()
+	defer rp.Mu.Unlock()
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	// api/v1/accounts/1/conversations[/ID/messages]
 	if len(parts) < 5 || parts[0] != "api" || parts[3] != "1" || parts[4] != "conversations" {
@@ -146,7 +154,7 @@ func (rp *replay) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		var convs []map[string]any
-		for _, c := range rp.convs {
+		for _, c := range rp.Convs {
 			if ib := r.URL.Query().Get("inbox_id"); ib == "" || ib == fmt.Sprint(c["inbox_id"]) {
 				convs = append(convs, c)
 			}
@@ -156,7 +164,7 @@ func (rp *replay) serve(w http.ResponseWriter, r *http.Request) {
 			payload = append(payload, convs[page-1])
 		}
 		json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{
-			"meta": map[string]any{"mine_count": 0, "unassigned_count": 0, "all_count": len(rp.convs)}, "payload": payload}})
+			"meta": map[string]any{"mine_count": 0, "unassigned_count": 0, "all_count": len(rp.Convs)}, "payload": payload}})
 	case 7:
 		all := rp.messages[parts[5]]
 		before := int64(1 << 62)
@@ -181,14 +189,16 @@ func (rp *replay) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (rp *replay) log() []string {
-	rp.mu.Lock()
-	defer rp.mu.Unlock()
+// Log returns "path?query" of every request so far.
+func (rp *Chatwoot) Log() []string {
+	rp.Mu.Lock()
+	defer rp.Mu.Unlock()
 	return append([]string(nil), rp.requests...)
 }
 
-func (rp *replay) reset() {
-	rp.mu.Lock()
-	defer rp.mu.Unlock()
+// Reset forgets the requests so far.
+func (rp *Chatwoot) Reset() {
+	rp.Mu.Lock()
+	defer rp.Mu.Unlock()
 	rp.requests = nil
 }
