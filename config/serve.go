@@ -36,6 +36,13 @@ type Serve struct {
 	// ChatwootTokenEnv names the variable holding the token Chatwoot's
 	// webhook must present (default CLOSEDLOOP_CHATWOOT_TOKEN).
 	ChatwootTokenEnv string `yaml:"chatwoot_token_env"`
+	// SpoolDir holds the append-only spool of acknowledged webhook bodies
+	// (default: the DuckDB file's path + ".spool", or closedloop-spool for
+	// a DSN). It must survive restarts: an acknowledged body lives only
+	// there until it is drained into the store.
+	SpoolDir string `yaml:"spool_dir"`
+	// MaxBodyBytes bounds a webhook body; larger ones get 413 (default 1 MiB).
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 }
 
 // Token is one dashboard credential. Exactly one of TokenEnv (preferred: the
@@ -52,6 +59,7 @@ const (
 	DefaultMetaVerifyTokenEnv = "CLOSEDLOOP_META_VERIFY_TOKEN"
 	DefaultMetaAppSecretEnv   = "CLOSEDLOOP_META_APP_SECRET"
 	DefaultChatwootTokenEnv   = "CLOSEDLOOP_CHATWOOT_TOKEN"
+	DefaultMaxBodyBytes       = 1 << 20
 )
 
 // MinTokenLength rejects literal tokens short enough to guess.
@@ -70,6 +78,9 @@ func (s *Serve) applyDefaults() {
 	if s.ChatwootTokenEnv == "" {
 		s.ChatwootTokenEnv = DefaultChatwootTokenEnv
 	}
+	if s.MaxBodyBytes == 0 {
+		s.MaxBodyBytes = DefaultMaxBodyBytes
+	}
 }
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -86,6 +97,9 @@ func (s Serve) validate(p *problems, path string) {
 		if f.v != "" && !envName.MatchString(f.v) {
 			p.add(path+"."+f.key, "%q is not an environment variable name", f.v)
 		}
+	}
+	if s.MaxBodyBytes < 0 {
+		p.add(path+".max_body_bytes", "%d is negative", s.MaxBodyBytes)
 	}
 	seen := map[string]int{}
 	for i, t := range s.Tokens {

@@ -1,0 +1,142 @@
+package serve
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// SignatureHeader carries Meta's HMAC-SHA-256 of the raw body.
+const SignatureHeader = "X-Hub-Signature-256"
+
+// ChatwootTokenHeader is one of the places the Chatwoot token may come in
+// (also ?token=, for a webhook URL configured in Chatwoot's settings).
+const ChatwootTokenHeader = "X-Closedloop-Token"
+
+// Sign returns the X-Hub-Signature-256 value of body under secret, as Meta
+// computes it.
+func Sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// validSignature checks header against the body in constant time.
+func validSignature(secret, header string, body []byte) bool {
+	hexSig, ok := strings.CutPrefix(strings.TrimSpace(header), "sha256=")
+	if !ok || secret == "" {
+		return false
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil || len(got) != sha256.Size {
+		return false
+	}
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return hmac.Equal(got, m.Sum(nil))
+}
+
+// equalSecret compares two secrets in constant time (over their digests,
+// so the length of the expected one does not leak either).
+func equalSecret(want, got string) bool {
+	if want == "" {
+		return false
+	}
+	a, b := sha256.Sum256([]byte(want)), sha256.Sum256([]byte(got))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+func newRequestID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// whatsappVerify answers Meta's subscription handshake.
+func (s *Server) whatsappVerify(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("hub.mode") != "subscribe" || !equalSecret(s.secrets.metaVerify, q.Get("hub.verify_token")) {
+		s.metrics.webhooks.WithLabelValues(EndpointWhatsApp, "verify_refused").Inc()
+		http.Error(w, "verification refused", http.StatusForbidden)
+		return
+	}
+	s.metrics.webhooks.WithLabelValues(EndpointWhatsApp, "verified").Inc()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, q.Get("hub.challenge"))
+}
+
+// whatsappEvent receives a signed delivery from Meta.
+func (s *Server) whatsappEvent(w http.ResponseWriter, r *http.Request) {
+	s.receive(w, r, EndpointWhatsApp, s.secrets.metaApp != "", func(body []byte) bool {
+		return validSignature(s.secrets.metaApp, r.Header.Get(SignatureHeader), body)
+	})
+}
+
+// chatwootEvent receives a Chatwoot webhook presenting the shared token.
+func (s *Server) chatwootEvent(w http.ResponseWriter, r *http.Request) {
+	s.receive(w, r, EndpointChatwoot, s.secrets.chatwoot != "", func([]byte) bool {
+		tok := r.Header.Get(ChatwootTokenHeader)
+		if tok == "" {
+			tok = r.URL.Query().Get("token")
+		}
+		return equalSecret(s.secrets.chatwoot, tok)
+	})
+}
+
+// receive reads a bounded body, checks it, spools it durably and only then
+// answers 200. Nothing that fails a check is stored.
+func (s *Server) receive(w http.ResponseWriter, r *http.Request, endpoint string, configured bool, valid func([]byte) bool) {
+	count := func(outcome string) { s.metrics.webhooks.WithLabelValues(endpoint, outcome).Inc() }
+	if !configured {
+		count(OutcomeUnconfigured)
+		http.Error(w, "this webhook is not configured on the server (its secret is not set)", http.StatusServiceUnavailable)
+		return
+	}
+	limit := s.cfg.Serve.MaxBodyBytes
+	if limit <= 0 {
+		limit = 1 << 20
+	}
+	if r.ContentLength > limit {
+		count(OutcomeTooLarge)
+		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			count(OutcomeTooLarge)
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		count(OutcomeBadRequest)
+		http.Error(w, "reading the body failed", http.StatusBadRequest)
+		return
+	}
+	if !valid(body) {
+		count(OutcomeBadSignature)
+		http.Error(w, "missing or invalid signature", http.StatusUnauthorized)
+		return
+	}
+	id := newRequestID()
+	if err := s.spool.Append(NewSpoolRecord(endpoint, id, time.Now(), body)); err != nil {
+		count(OutcomeSpoolError)
+		s.logf("spooling a %s webhook: %v", endpoint, err)
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "could not store the event; retry later", http.StatusServiceUnavailable)
+		return
+	}
+	count(OutcomeAccepted)
+	w.Header().Set("X-Request-Id", id)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, "EVENT_RECEIVED")
+}
