@@ -4,7 +4,8 @@
 -- immature_days: 7
 -- definition: Resolutions in the period after which the same customer sent an inbound message within 7 days (in this or another case), over resolutions in the period.
 WITH r AS (
-    SELECT e.case_id, e.ts, c.customer_id
+    -- one resolution per case and instant, however many sources report it
+    SELECT DISTINCT e.case_id, e.ts, c.customer_id
     FROM case_events e
     JOIN case_facts c ON c.case_id = e.case_id
     WHERE e.event = 'resolved' AND e.ts >= $1 AND e.ts < $2 AND e.ts <= $3

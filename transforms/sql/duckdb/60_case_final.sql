@@ -17,8 +17,11 @@ SELECT
          WHEN c.last_resolved_at IS NOT NULL
               AND (c.last_reopened_at IS NULL OR c.last_resolved_at > c.last_reopened_at) THEN 'agent_resolved'
          ELSE 'open' END AS outcome,
+    -- A writeback is all attempts sharing its key (fact_writebacks), so an
+    -- attempt that names only the key still belongs to the key's case.
     EXISTS (SELECT 1 FROM writebacks w
-            WHERE w.case_id = c.case_id AND w.status = 'success' AND NOT w.manual
+            JOIN fact_writebacks f ON f.writeback_key = coalesce(w.idempotency_key, w.writeback_id)
+            WHERE f.case_id = c.case_id AND w.status = 'success' AND NOT w.manual
               AND w.ts >= c.completed_at AND w.ts <= $1) AS writeback_ok,
     EXISTS (SELECT 1 FROM fact_writebacks w WHERE w.case_id = c.case_id AND w.manual) AS manual_wrap_up
 FROM fact_cases c
