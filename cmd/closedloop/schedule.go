@@ -33,8 +33,9 @@ func newScheduleCmd(g *globals) *cobra.Command {
 	var db, packDir string
 	cmd := &cobra.Command{
 		Use:   "schedule --db FILE|DSN [--packs DIR]",
-		Short: "Run the transform and weekly pack on the cron schedules of the configuration until stopped",
-		Long: "Runs schedules.transform and schedules.weekly_pack (robfig/cron expressions, CRON_TZ= allowed)\n" +
+		Short: "Run the transform, pull collectors and weekly pack on the cron schedules of the configuration until stopped",
+		Long: "Runs schedules.transform, schedules.collect (the configured pull collectors) and\n" +
+			"schedules.weekly_pack (robfig/cron expressions, CRON_TZ= allowed)\n" +
 			"until interrupted. A job never overlaps itself; every run is recorded in the audit log\n" +
 			"with its outcome.",
 		Args: cobra.NoArgs,
@@ -52,7 +53,7 @@ func newScheduleCmd(g *globals) *cobra.Command {
 			defer stop()
 			jobs := scheduleJobs(cmd, cfg, st, packDir)
 			if len(jobs) == 0 {
-				return usagef("no schedules configured: set schedules.transform and/or schedules.weekly_pack in the configuration")
+				return usagef("no schedules configured: set schedules.transform, schedules.collect (with collectors) and/or schedules.weekly_pack in the configuration")
 			}
 			return runScheduler(ctx, cmd.OutOrStdout(), st, jobs)
 		},
@@ -80,6 +81,9 @@ func scheduleJobs(cmd *cobra.Command, cfg *config.Config, st store.Store, packDi
 			}
 			return fmt.Sprintf("facts as of %s in %s", s.AsOf.Format(time.RFC3339), s.Duration.Round(time.Millisecond)), nil
 		}})
+	}
+	if cfg.Schedules.Collect != "" && len(cfg.Collectors.Names()) > 0 {
+		jobs = append(jobs, scheduledJob{name: "collect", spec: cfg.Schedules.Collect, run: collectJob(cmd, cfg, st)})
 	}
 	if cfg.Schedules.WeeklyPack != "" {
 		jobs = append(jobs, scheduledJob{name: "weekly_pack", spec: cfg.Schedules.WeeklyPack, run: func(ctx context.Context) (string, error) {

@@ -19,9 +19,11 @@ func newStatusCmd(g *globals) *cobra.Command {
 	var db string
 	cmd := &cobra.Command{
 		Use:   "status --db FILE|DSN",
-		Short: "Show sources and their freshness, rejects, the last transform and the audit chain",
+		Short: "Show sources and pull collectors with their freshness, rejects, the last transform and the audit chain",
 		Long: "Per source: events, newest event, newest ingest and whether it is stale (older than\n" +
-			"freshness.<source> in the configuration, default 26h, measured from now). Then rejects by\n" +
+			"freshness.<source> in the configuration, default 26h, measured from now). Per pull collector:\n" +
+			"last run, last success, lag (now − last success) and rows of the last run; a failed last run\n" +
+			"or a lag beyond freshness.<collector> needs attention. Then rejects by\n" +
 			"source, the facts' cutoff and whether they are current, and the audit chain's state.\n" +
 			"Exit code 1 when a source is stale or the audit chain is broken.",
 		Args: cobra.NoArgs,
@@ -75,6 +77,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 				return err
 			}
 			rows.Close()
+			problems += collectorStatus(ctx, w, st.DB(), cfg, now)
 
 			fmt.Fprintln(w, "\nREJECTS BY SOURCE\tCOUNT")
 			rr, err := st.DB().QueryContext(ctx, `SELECT source, count(*) FROM rejects GROUP BY source ORDER BY source`)

@@ -257,6 +257,9 @@ func canonicalStatus(s string) (string, bool) {
 func (c *Collector) templates(ctx context.Context, run *pull.Run) error {
 	path := c.path("message_templates")
 	after := ""
+	// A template listed twice in one run (a listing that shifted while it
+	// was paged) is taken at its first occurrence.
+	listed := map[string]bool{}
 	for page := 1; ; page++ {
 		q := url.Values{"fields": {"id,name,language,status,category,quality_score"}, "limit": {"100"}}
 		if after != "" {
@@ -282,12 +285,14 @@ func (c *Collector) templates(ctx context.Context, run *pull.Run) error {
 				recs = append(recs, reject(ref, reason, raw))
 				continue
 			}
+			if listed[t.ID] {
+				continue
+			}
+			listed[t.ID] = true
 			key := "tpl:" + t.ID
 			var prev tplState
 			seen := false
-			if v, ok := state[key]; ok { // the same template twice in one page
-				seen = json.Unmarshal([]byte(v), &prev) == nil
-			} else if v, ok := run.State[key]; ok {
+			if v, ok := run.State[key]; ok {
 				seen = json.Unmarshal([]byte(v), &prev) == nil
 			}
 			next := tplState{Name: t.Name, Language: t.Language, Status: strings.ToUpper(t.Status),

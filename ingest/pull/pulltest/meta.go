@@ -45,6 +45,8 @@ type Meta struct {
 	requests []string
 	// Fail injects a failure (status 0: none).
 	Fail func(r *http.Request) (int, string)
+	// OnRequest runs before the response (tests cancel contexts from it).
+	OnRequest func(r *http.Request)
 	// Patch edits templates by id before serving (status changes).
 	Patch map[string]map[string]any
 }
@@ -97,8 +99,11 @@ func NewMeta(t testing.TB, root, mode string) *Meta {
 func (rp *Meta) serve(w http.ResponseWriter, r *http.Request) {
 	rp.mu.Lock()
 	rp.requests = append(rp.requests, r.URL.Path+"?"+r.URL.RawQuery)
-	fail := rp.Fail
+	fail, hook := rp.Fail, rp.OnRequest
 	rp.mu.Unlock()
+	if hook != nil {
+		hook(r)
+	}
 	if fail != nil {
 		if status, body := fail(r); status != 0 {
 			w.WriteHeader(status)
