@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/closedloop/closedloop/models"
+	"github.com/closedloop/closedloop/pii"
 )
 
 // Loader is where the pipeline writes: a store that deduplicates on event_id.
@@ -33,6 +34,9 @@ type Options struct {
 	Workers int
 	// Progress, when set, is told the bytes done per file.
 	Progress ProgressFunc
+
+	// futureLimit is the latest event time accepted (see MaxFuture).
+	futureLimit time.Time
 }
 
 // ProgressFunc receives the current file, its index and the total count.
@@ -48,6 +52,12 @@ type Summary struct {
 	Rejected   int
 	Skipped    map[string]int // unused documents by kind
 	ByFile     []FileSummary
+	// Unchanged counts files skipped whole: a checkpoint says they were
+	// loaded completely and their fingerprint has not changed.
+	Unchanged int
+	// Resumed counts documents not read again because a checkpoint says
+	// an interrupted run had loaded them.
+	Resumed int
 }
 
 // FileSummary is one file's share of a run.
@@ -56,6 +66,10 @@ type FileSummary struct {
 	Documents int
 	Records   int
 	Rejected  int
+	// Unchanged is set when the file was skipped whole (see Summary.Unchanged).
+	Unchanged bool
+	// Resumed counts leading documents skipped after an interrupted run.
+	Resumed int
 }
 
 // TotalIngested sums new rows over the event tables (rejects excluded).
@@ -80,6 +94,12 @@ func (s Summary) String() string {
 	if len(skipped) > 0 {
 		line += ", skipped " + strings.Join(skipped, " ")
 	}
+	if s.Resumed > 0 {
+		line += fmt.Sprintf(", resumed after %d documents already loaded", s.Resumed)
+	}
+	if s.Unchanged > 0 {
+		line += fmt.Sprintf(", unchanged files skipped: %d", s.Unchanged)
+	}
 	return line + ")"
 }
 
@@ -94,6 +114,10 @@ type chunk struct {
 	skip map[string]int
 	nrej int
 }
+
+// items counts the chunk's place in the file's sequence of documents and
+// unreadable parts (what a checkpoint's DocsDone counts).
+func (c *chunk) items() int64 { return int64(len(c.docs) + len(c.bad)) }
 
 // Run ingests every file under paths. Per-document problems become rejects;
 // only problems with the store or the file system stop the run.
@@ -120,6 +144,12 @@ func Run(ctx context.Context, opt Options, paths []string) (Summary, error) {
 	if opt.Env.Now.IsZero() {
 		opt.Env.Now = time.Now()
 	}
+	opt.futureLimit = futureLimit(opt.Env.Now)
+	source := opt.Source
+	if source == "" {
+		source = "auto"
+	}
+	cpl, _ := opt.Loader.(CheckpointLoader)
 	for i, f := range files {
 		if err := ctx.Err(); err != nil {
 			return sum, err
@@ -127,7 +157,29 @@ func Run(ctx context.Context, opt Options, paths []string) (Summary, error) {
 		if opt.Progress != nil {
 			opt.Progress(f, i, len(files))
 		}
-		fs, err := runFile(ctx, opt, forced, f, &sum)
+		var cp *FileCheckpoint
+		if cpl != nil {
+			fp, err := Fingerprint(f)
+			if err != nil {
+				return sum, err
+			}
+			fp.Source = source
+			stored, ok, err := cpl.FileCheckpoint(ctx, fp.Path, source)
+			if err != nil {
+				return sum, fmt.Errorf("reading the checkpoint of %s: %w", f, err)
+			}
+			if ok && stored.SameFile(fp) {
+				if stored.Completed {
+					sum.ByFile = append(sum.ByFile, FileSummary{Path: f, Unchanged: true})
+					sum.Files++
+					sum.Unchanged++
+					continue
+				}
+				fp.DocsDone = stored.DocsDone
+			}
+			cp = &fp
+		}
+		fs, err := runFile(ctx, opt, forced, f, cp, &sum)
 		sum.ByFile = append(sum.ByFile, fs)
 		sum.Files++
 		if err != nil {
@@ -140,8 +192,17 @@ func Run(ctx context.Context, opt Options, paths []string) (Summary, error) {
 	return sum, nil
 }
 
-func runFile(ctx context.Context, opt Options, forced Collector, path string, sum *Summary) (FileSummary, error) {
+// runFile reads, decodes and loads one file. With a checkpoint (cp not
+// nil), the first cp.DocsDone items are passed over without decoding, and
+// every load stores how many items it completes.
+func runFile(ctx context.Context, opt Options, forced Collector, path string, cp *FileCheckpoint, sum *Summary) (FileSummary, error) {
 	fsum := FileSummary{Path: path}
+	var skip, itemsDone int64
+	if cp != nil {
+		skip, itemsDone = cp.DocsDone, cp.DocsDone
+		fsum.Resumed = int(skip)
+		sum.Resumed += int(skip)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -179,13 +240,20 @@ func runFile(ctx context.Context, opt Options, forced Collector, path string, su
 			cur = &chunk{}
 			return true
 		}
+		var item int64
 		err := ReadFile(path, func(d Doc) error {
+			if item++; item <= skip {
+				return nil // loaded by an interrupted run
+			}
 			cur.docs = append(cur.docs, d)
 			if len(cur.docs) >= chunkDocs && !send() {
 				return ctx.Err()
 			}
 			return nil
 		}, func(re *ReadError) {
+			if item++; item <= skip {
+				return
+			}
 			// A read error belongs after the documents already queued.
 			if len(cur.docs) > 0 && !send() {
 				return
@@ -203,11 +271,19 @@ func runFile(ctx context.Context, opt Options, forced Collector, path string, su
 	pending := map[int]*chunk{}
 	next := 0
 	var batch []models.Record
-	flush := func() error {
-		if len(batch) == 0 {
+	flush := func(final bool) error {
+		var added map[models.Table]int
+		var err error
+		switch {
+		case cp != nil && (len(batch) > 0 || final):
+			c := *cp
+			c.DocsDone, c.Completed = itemsDone, final
+			added, err = opt.Loader.(CheckpointLoader).LoadWithCheckpoint(ctx, batch, c)
+		case len(batch) == 0:
 			return nil
+		default:
+			added, err = opt.Loader.Load(ctx, batch)
 		}
-		added, err := opt.Loader.Load(ctx, batch)
 		if err != nil {
 			return fmt.Errorf("loading records from %s: %w", path, err)
 		}
@@ -238,6 +314,7 @@ func runFile(ctx context.Context, opt Options, forced Collector, path string, su
 			}
 			delete(pending, next)
 			next++
+			itemsDone += c.items()
 			fsum.Documents += len(c.docs)
 			fsum.Rejected += c.nrej
 			for k, v := range c.skip {
@@ -250,8 +327,9 @@ func runFile(ctx context.Context, opt Options, forced Collector, path string, su
 			}
 			if loadErr == nil {
 				batch = append(batch, c.out...)
+				// Batches end between chunks, so between documents.
 				if len(batch) >= opt.BatchRecords {
-					loadErr = flush()
+					loadErr = flush(false)
 					if loadErr != nil {
 						cancel()
 					}
@@ -259,10 +337,13 @@ func runFile(ctx context.Context, opt Options, forced Collector, path string, su
 			}
 		}
 	}
-	if loadErr == nil {
-		loadErr = flush()
-	}
 	rerr := <-readErr
+	if loadErr == nil {
+		// The file is complete when it was read to its end and every chunk
+		// reached the batch.
+		complete := rerr == nil && ctx.Err() == nil && len(pending) == 0
+		loadErr = flush(complete)
+	}
 	sum.Documents += fsum.Documents
 	sum.Records += fsum.Records
 	sum.Rejected += fsum.Rejected
@@ -282,7 +363,7 @@ func decodeChunk(opt Options, forced Collector, c *chunk) {
 	env := opt.Env
 	reject := func(source, ref, reason string, raw []byte) {
 		c.nrej++
-		r := &models.Reject{Reason: reason, Raw: truncateRaw(raw)}
+		r := &models.Reject{Reason: redact(reason, env.Pseudo), Raw: rejectRaw(raw, env.Pseudo)}
 		r.Source = source
 		r.SourceRef = ref
 		r.IngestedAt = env.Now
@@ -297,6 +378,15 @@ func decodeChunk(opt Options, forced Collector, c *chunk) {
 		reject(name, re.Ref, re.Reason, re.Raw)
 	}
 	for _, d := range c.docs {
+		if !utf8.Valid(d.Raw) {
+			// The store would turn the bad bytes into NULLs (or fail).
+			name := "auto"
+			if forced != nil {
+				name = forced.Name()
+			}
+			reject(name, d.Ref, invalidUTF8Reason(d.Raw), d.Raw)
+			continue
+		}
 		col := forced
 		if col == nil {
 			var ok bool
@@ -317,6 +407,16 @@ func decodeChunk(opt Options, forced Collector, c *chunk) {
 			c.out = append(c.out, r)
 		})
 		if err == nil {
+			reason := futureReason(c.out[start:], opt.futureLimit)
+			if reason == "" && d.Format != FormatJSON {
+				// JSON decoders only make valid UTF-8; other formats
+				// (percent-encoded forms) may decode to anything.
+				reason = invalidStringReason(c.out[start:])
+			}
+			if reason != "" {
+				c.out = c.out[:start]
+				reject(col.Name(), d.Ref, reason, d.Raw)
+			}
 			continue
 		}
 		c.out = c.out[:start] // a rejected document contributes nothing
@@ -329,6 +429,41 @@ func decodeChunk(opt Options, forced Collector, c *chunk) {
 		}
 		reject(col.Name(), d.Ref, err.Error(), d.Raw)
 	}
+}
+
+// rejectRaw is the copy of a rejected input that is stored: customer
+// identifiers pseudonymised, then truncated to MaxRawBytes.
+func rejectRaw(raw []byte, p *pii.Pseudonymiser) string {
+	if len(raw) > MaxRawBytes+512 {
+		raw = raw[:MaxRawBytes+512]
+	}
+	return truncateRaw([]byte(redact(strings.ToValidUTF8(string(raw), "\uFFFD"), p)))
+}
+
+// invalidUTF8Reason names the first byte of raw that is not UTF-8.
+func invalidUTF8Reason(raw []byte) string {
+	i := 0
+	for i < len(raw) {
+		r, n := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		i += n
+	}
+	return fmt.Sprintf("invalid UTF-8 at byte %d (0x%02x): closedloop reads UTF-8 text", i+1, raw[min(i, len(raw)-1)])
+}
+
+// invalidStringReason reports a record string value that is not UTF-8.
+func invalidStringReason(recs []models.Record) string {
+	for _, r := range recs {
+		cols := models.Columns[r.Table()]
+		for i, v := range r.Values() {
+			if s, ok := v.(string); ok && !utf8.ValidString(s) {
+				return fmt.Sprintf("%s field %q is not valid UTF-8", r.Table(), cols[i])
+			}
+		}
+	}
+	return ""
 }
 
 // truncateRaw keeps at most MaxRawBytes of valid UTF-8 of a rejected input.

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
 )
@@ -25,6 +26,17 @@ const (
 
 // ErrTooLarge reports input beyond the limits above.
 var ErrTooLarge = errors.New("input too large")
+
+// Decompression limits, so that a small .gz cannot expand without bound (a
+// "gzip bomb"): a file may decompress to at most MaxDecompressedBytes, and
+// past the first 64 MiB to at most MaxCompressionRatio times the
+// compressed bytes read so far. Real JSON compresses 5–30:1.
+var (
+	MaxDecompressedBytes int64 = 4 << 30
+	MaxCompressionRatio  int64 = 200
+)
+
+const ratioFloorBytes = 64 << 20
 
 // ListFiles expands paths: files as given, directories recursively in name
 // order. Hidden files and directories (".name") are skipped.
@@ -90,8 +102,13 @@ func ReadFile(path string, fn func(Doc) error, bad func(*ReadError)) error {
 
 // ReadStream is ReadFile on an open stream; name gives the format and the
 // reference printed with each document.
+//
+// A .gz that is corrupt, truncated or expands beyond the decompression
+// limits becomes one reject for the rest of the file (the documents read
+// before the problem are kept).
 func ReadStream(name string, r io.Reader, fn func(Doc) error, bad func(*ReadError)) error {
-	br := bufio.NewReaderSize(r, 1<<20)
+	in := &countingReader{r: r}
+	br := bufio.NewReaderSize(in, 1<<20)
 	base := strings.ToLower(name)
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		gz, err := gzip.NewReader(br)
@@ -100,9 +117,79 @@ func ReadStream(name string, r io.Reader, fn func(Doc) error, bad func(*ReadErro
 			return nil
 		}
 		defer gz.Close()
-		br = bufio.NewReaderSize(gz, 1<<20)
+		br = bufio.NewReaderSize(&gunzipReader{gz: gz, in: in}, 1<<20)
 		base = strings.TrimSuffix(base, ".gz")
 	}
+	if bom, _ := br.Peek(2); len(bom) == 2 && (bom[0] == 0xff && bom[1] == 0xfe || bom[0] == 0xfe && bom[1] == 0xff) {
+		bad(&ReadError{Ref: name, Reason: "file is UTF-16 (it starts with a UTF-16 byte order mark); closedloop reads UTF-8: convert it first, e.g. iconv -f UTF-16 -t UTF-8"})
+		return nil
+	}
+	err := readDocs(name, base, br, fn, bad)
+	var de *DecompressError
+	if errors.As(err, &de) {
+		bad(&ReadError{Ref: name, Reason: de.Error()})
+		return nil
+	}
+	return err
+}
+
+// DecompressError stops reading a .gz: its data is corrupt or truncated,
+// or it expands beyond the decompression limits.
+type DecompressError struct {
+	Reason string
+	// At is the number of decompressed bytes read before the problem.
+	At int64
+}
+
+func (e *DecompressError) Error() string {
+	return fmt.Sprintf("%s (after %d decompressed bytes; the rest of the file is not read)", e.Reason, e.At)
+}
+
+// countingReader counts the bytes read from the file.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// gunzipReader enforces the decompression limits and marks gzip errors
+// as DecompressError (a problem with the content, not the file system).
+type gunzipReader struct {
+	gz  *gzip.Reader
+	in  *countingReader
+	out int64
+	err error
+}
+
+func (g *gunzipReader) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	n, err := g.gz.Read(p)
+	g.out += int64(n)
+	switch {
+	case g.out > MaxDecompressedBytes:
+		g.err = &DecompressError{Reason: fmt.Sprintf("gzip data expands beyond the %d MiB limit", MaxDecompressedBytes>>20), At: g.out}
+	case g.out > ratioFloorBytes && g.out > MaxCompressionRatio*g.in.n:
+		g.err = &DecompressError{Reason: fmt.Sprintf("gzip data expands more than %d:1 (%d bytes from %d; a gzip bomb?)", MaxCompressionRatio, g.out, g.in.n), At: g.out}
+	case err != nil && err != io.EOF:
+		reason := "corrupt gzip data: " + err.Error()
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			reason = "truncated gzip file: " + err.Error()
+		}
+		g.err = &DecompressError{Reason: reason, At: g.out}
+	default:
+		return n, err
+	}
+	return n, g.err
+}
+
+func readDocs(name, base string, br *bufio.Reader, fn func(Doc) error, bad func(*ReadError)) error {
 	switch {
 	case strings.HasSuffix(base, ".csv"):
 		return readCSV(name, br, fn, bad)
@@ -131,7 +218,7 @@ func stripBOM(b []byte) []byte { return bytes.TrimPrefix(b, []byte("\xef\xbb\xbf
 // at the first non-blank line: if it is a complete JSON value on its own,
 // the file is JSON Lines (so one bad line rejects only that line).
 func readJSON(name string, br *bufio.Reader, fn func(Doc) error, bad func(*ReadError)) error {
-	first, err := peekFirstLine(br)
+	first, skipped, err := peekFirstLine(br)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", name, err)
 	}
@@ -141,44 +228,62 @@ func readJSON(name string, br *bufio.Reader, fn func(Doc) error, bad func(*ReadE
 		return nil
 	}
 	if trimmed[0] != '[' && json.Valid(trimmed) {
-		return readLines(name, br, fn, bad)
+		return readLines(name, br, fn, bad, skipped)
 	}
-	return readWhole(name, br, fn, bad)
+	return readWhole(name, br, fn, bad, skipped)
 }
 
-// peekFirstLine returns the first non-blank line without consuming input
-// (up to MaxLineBytes).
-func peekFirstLine(br *bufio.Reader) ([]byte, error) {
+// peekFirstLine returns the first non-blank line without consuming it (up
+// to the buffer's size). Blank lines before it are consumed, however many
+// there are, and counted in skipped.
+func peekFirstLine(br *bufio.Reader) (line []byte, skipped int, err error) {
 	for n := 4096; ; n *= 4 {
 		if n > br.Size() {
 			n = br.Size()
 		}
 		buf, err := br.Peek(n)
 		rest := buf
+		lines := 0
 		for len(rest) > 0 {
 			i := bytes.IndexByte(rest, '\n')
 			if i < 0 {
 				break
 			}
 			if line := rest[:i]; len(bytes.TrimSpace(stripBOM(line))) > 0 {
-				return line, nil
+				return line, skipped, nil
 			}
 			rest = rest[i+1:]
+			lines++
 		}
 		if err != nil || n == br.Size() {
 			if len(bytes.TrimSpace(stripBOM(rest))) > 0 {
-				return rest, nil
+				return rest, skipped, nil
 			}
-			if err == io.EOF || err == bufio.ErrBufferFull || err == nil {
-				return rest, nil
+			if err == nil || err == bufio.ErrBufferFull {
+				// A buffer full of blank lines: drop them and look further.
+				if _, err := br.Discard(len(buf) - len(rest)); err != nil {
+					return nil, skipped, err
+				}
+				skipped += lines
+				if lines == 0 {
+					// One blank line longer than the buffer.
+					if _, err := br.Discard(len(rest)); err != nil {
+						return nil, skipped, err
+					}
+				}
+				n = 4096 / 4
+				continue
 			}
-			return nil, err
+			if err == io.EOF {
+				return rest, skipped, nil
+			}
+			return nil, skipped, err
 		}
 	}
 }
 
-func readLines(name string, br *bufio.Reader, fn func(Doc) error, bad func(*ReadError)) error {
-	lineNo := 0
+func readLines(name string, br *bufio.Reader, fn func(Doc) error, bad func(*ReadError), skipped int) error {
+	lineNo := skipped
 	for {
 		line, err := readLine(br)
 		if len(line) > 0 || err == nil {
@@ -194,7 +299,7 @@ func readLines(name string, br *bufio.Reader, fn func(Doc) error, bad func(*Read
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("reading %s line %d: %w", name, lineNo, err)
 		}
-		if lineNo == 1 {
+		if lineNo == skipped+1 {
 			line = stripBOM(line)
 		}
 		t := bytes.TrimSpace(line)
@@ -239,7 +344,7 @@ func skipLine(br *bufio.Reader) error {
 }
 
 // readWhole reads a file holding one JSON document or an array of them.
-func readWhole(name string, br *bufio.Reader, fn func(Doc) error, bad func(*ReadError)) error {
+func readWhole(name string, br *bufio.Reader, fn func(Doc) error, bad func(*ReadError), skipped int) error {
 	data, err := io.ReadAll(io.LimitReader(br, MaxDocumentBytes+1))
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", name, err)
@@ -251,19 +356,19 @@ func readWhole(name string, br *bufio.Reader, fn func(Doc) error, bad func(*Read
 	data = stripBOM(data)
 	start := skipSpace(data, 0)
 	if start < len(data) && data[start] == '[' {
-		return readArray(name, data, fn, bad)
+		return readArray(name, data, fn, bad, skipped)
 	}
 	if err := validJSON(data); err != nil {
-		bad(&ReadError{Ref: fmt.Sprintf("%s:%d", name, lineAt(data, err.offset)), Reason: "invalid JSON: " + err.msg, Raw: data})
+		bad(&ReadError{Ref: fmt.Sprintf("%s:%d", name, skipped+lineAt(data, err.offset)), Reason: "invalid JSON: " + err.msg, Raw: data})
 		return nil
 	}
-	return fn(Doc{Raw: bytes.TrimSpace(data), Format: FormatJSON, Ref: fmt.Sprintf("%s:%d", name, lineAt(data, start))})
+	return fn(Doc{Raw: bytes.TrimSpace(data), Format: FormatJSON, Ref: fmt.Sprintf("%s:%d", name, skipped+lineAt(data, start))})
 }
 
-func readArray(name string, data []byte, fn func(Doc) error, bad func(*ReadError)) error {
+func readArray(name string, data []byte, fn func(Doc) error, bad func(*ReadError), skipped int) error {
 	var elems []json.RawMessage
 	if err := validJSON(data); err != nil {
-		bad(&ReadError{Ref: fmt.Sprintf("%s:%d", name, lineAt(data, err.offset)), Reason: "invalid JSON array: " + err.msg, Raw: data})
+		bad(&ReadError{Ref: fmt.Sprintf("%s:%d", name, skipped+lineAt(data, err.offset)), Reason: "invalid JSON array: " + err.msg, Raw: data})
 		return nil
 	}
 	if err := json.Unmarshal(data, &elems); err != nil {
@@ -279,7 +384,7 @@ func readArray(name string, data []byte, fn func(Doc) error, bad func(*ReadError
 			at = pos + i
 			pos = at + len(e)
 		}
-		if err := fn(Doc{Raw: e, Format: FormatJSON, Ref: fmt.Sprintf("%s:%d", name, lineAt(data, at))}); err != nil {
+		if err := fn(Doc{Raw: e, Format: FormatJSON, Ref: fmt.Sprintf("%s:%d", name, skipped+lineAt(data, at))}); err != nil {
 			return err
 		}
 	}
@@ -330,6 +435,10 @@ func readCSV(name string, br *bufio.Reader, fn func(Doc) error, bad func(*ReadEr
 		bad(&ReadError{Ref: name, Reason: "empty CSV file: no header row"})
 		return nil
 	}
+	var pe *csv.ParseError
+	if err != nil && !errors.As(err, &pe) {
+		return fmt.Errorf("reading %s: %w", name, err)
+	}
 	if err != nil {
 		bad(&ReadError{Ref: name + ":1", Reason: "unreadable CSV header: " + err.Error()})
 		return nil
@@ -345,15 +454,21 @@ func readCSV(name string, br *bufio.Reader, fn func(Doc) error, bad func(*ReadEr
 		line, _ := cr.FieldPos(0)
 		ref := fmt.Sprintf("%s:%d", name, line)
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				ref = fmt.Sprintf("%s:%d", name, pe.Line)
+			if !errors.As(err, &pe) {
+				// Not the row's syntax but the stream: reading on would
+				// get the same error forever.
+				return fmt.Errorf("reading %s: %w", ref, err)
 			}
+			ref = fmt.Sprintf("%s:%d", name, pe.Line)
 			bad(&ReadError{Ref: ref, Reason: "unreadable CSV row: " + err.Error()})
 			continue
 		}
 		if len(rec) != len(header) {
-			bad(&ReadError{Ref: ref, Reason: fmt.Sprintf("CSV row has %d fields, header has %d", len(rec), len(header)), Raw: []byte(strings.Join(rec, ","))})
+			bad(&ReadError{Ref: ref, Reason: fmt.Sprintf("CSV row has %d fields, header has %d", len(rec), len(header)), Raw: csvRaw(header, rec)})
+			continue
+		}
+		if col := invalidUTF8Field(rec); col >= 0 {
+			bad(&ReadError{Ref: ref, Reason: fmt.Sprintf("invalid UTF-8 in column %q", header[col]), Raw: []byte(strings.Join(rec, ","))})
 			continue
 		}
 		obj := make(map[string]string, len(header))
@@ -368,4 +483,40 @@ func readCSV(name string, br *bufio.Reader, fn func(Doc) error, bad func(*ReadEr
 			return err
 		}
 	}
+}
+
+// invalidUTF8Field returns the index of the first field that is not valid
+// UTF-8, or -1.
+func invalidUTF8Field(rec []string) int {
+	for i, f := range rec {
+		if !utf8.ValidString(f) {
+			return i
+		}
+	}
+	return -1
+}
+
+// csvRaw renders a row whose field count does not match the header as a
+// JSON object of the fields it has (the extra ones under "_extra"), so
+// that the copy kept with the reject names its columns (and customer ids
+// in it can be pseudonymised like any other).
+func csvRaw(header, rec []string) []byte {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, v := range rec {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		key := fmt.Sprintf("_extra%d", i-len(header)+1)
+		if i < len(header) {
+			key = header[i]
+		}
+		k, _ := json.Marshal(key)
+		val, _ := json.Marshal(v)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(val)
+	}
+	b.WriteByte('}')
+	return b.Bytes()
 }
