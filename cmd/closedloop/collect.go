@@ -104,7 +104,7 @@ func hasName(list []string, s string) bool {
 func runCollect(ctx context.Context, cfg *config.Config, st store.Store, dsn, only string, out io.Writer) ([]pull.Result, error) {
 	ss, ok := st.(pull.StateStore)
 	if !ok {
-		return nil, fmt.Errorf("%w; %s is a %s store", pull.ErrNoStateStore, pull.Redact(dsn), st.Dialect())
+		return nil, fmt.Errorf("%w; --db names a %s store", pull.ErrNoStateStore, st.Dialect())
 	}
 	ps, err := pseudonymiser(cfg, dsn, func(s string) { fmt.Fprintln(os.Stderr, s) })
 	if err != nil {

@@ -261,3 +261,16 @@ func TestCollectKilledAndResumedEqualsUninterrupted(t *testing.T) {
 		t.Errorf("the kills should have left part of the rows: %d messages, %d template events", len(partial["messages"]), len(partial["template_events"]))
 	}
 }
+
+// noStateStore is a store without LoadWithState (as ClickHouse is today).
+type noStateStore struct{ store.Store }
+
+func (noStateStore) Dialect() string { return "clickhouse" }
+
+func TestCollectNeedsTheDuckDBStore(t *testing.T) {
+	collectEnv(t)
+	_, err := runCollect(context.Background(), config.Default(), noStateStore{}, "clickhouse://user:pw@host:9000/db", "", &strings.Builder{})
+	if err == nil || !strings.Contains(err.Error(), "pull collectors need the DuckDB store for now") {
+		t.Errorf("err = %v", err)
+	}
+}

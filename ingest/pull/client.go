@@ -131,7 +131,13 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		c.limiter = rate.NewLimiter(rate.Limit(cfg.RateLimit), burst)
 	}
 	for _, vs := range cfg.Header {
-		c.secrets = append(c.secrets, vs...)
+		for _, v := range vs {
+			c.secrets = append(c.secrets, v)
+			// The bare token too: a server may echo it without "Bearer ".
+			if strings.HasPrefix(strings.ToLower(v), "bearer ") {
+				c.secrets = append(c.secrets, strings.TrimSpace(v[len("bearer "):]))
+			}
+		}
 	}
 	// Redirects must not carry the token to another host.
 	c.http.CheckRedirect = func(req *http.Request, via []*http.Request) error {

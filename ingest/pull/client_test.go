@@ -68,7 +68,7 @@ func TestRetriesRunOutAndTooLongRetryAfterGivesUp(t *testing.T) {
 			return
 		}
 		w.WriteHeader(http.StatusInternalServerError)
-		fmt.Fprint(w, `boom token=s3cr3t-token-value`)
+		fmt.Fprint(w, `boom token=s3cr3t-token-value (s3cr3t-token-value)`)
 	}))
 	defer srv.Close()
 	w := &waits{}
@@ -78,7 +78,7 @@ func TestRetriesRunOutAndTooLongRetryAfterGivesUp(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Attempts != 3 || pe.Status != 500 || pe.Permanent {
 		t.Fatalf("got %v", err)
 	}
-	if msg := err.Error(); !strings.Contains(msg, "collector c1: GET /api/x: HTTP 500 Internal Server Error (3 attempts): boom token=[REDACTED]") {
+	if msg := err.Error(); !strings.Contains(msg, "collector c1: GET /api/x: HTTP 500 Internal Server Error (3 attempts): boom token=[REDACTED] ([REDACTED])") {
 		t.Errorf("message: %s", msg)
 	}
 	w.d = nil
