@@ -256,11 +256,10 @@ func canonicalStatus(s string) (string, bool) {
 
 func (c *Collector) templates(ctx context.Context, run *pull.Run) error {
 	path := c.path("message_templates")
-	after := ""
 	// A template listed twice in one run (a listing that shifted while it
 	// was paged) is taken at its first occurrence.
 	listed := map[string]bool{}
-	for page := 1; ; page++ {
+	return pull.Paginate(ctx, "collector "+c.cfg.Name+": GET "+path, func(after string) (string, error) {
 		q := url.Values{"fields": {"id,name,language,status,category,quality_score"}, "limit": {"100"}}
 		if after != "" {
 			q.Set("after", after)
@@ -270,7 +269,7 @@ func (c *Collector) templates(ctx context.Context, run *pull.Run) error {
 			Paging paging            `json:"paging"`
 		}
 		if err := c.client.GetJSON(ctx, path, q, &resp); err != nil {
-			return err
+			return "", err
 		}
 		var recs []models.Record
 		state := map[string]string{}
@@ -307,17 +306,21 @@ func (c *Collector) templates(ctx context.Context, run *pull.Run) error {
 		// after it does not emit these changes again.
 		if len(recs) > 0 || len(state) > 0 {
 			if err := run.Commit(ctx, recs, state); err != nil {
-				return err
+				return "", err
 			}
 		}
-		// Meta's rule: the last page has no paging.next. The cursor is
-		// followed on our own path rather than the next URL, which points
-		// at Meta's host with the token in its query.
-		if resp.Paging.Next == "" || resp.Paging.Cursors.After == "" || resp.Paging.Cursors.After == after {
-			return nil
-		}
-		after = resp.Paging.Cursors.After
+		return resp.Paging.nextCursor(), nil
+	})
+}
+
+// nextCursor follows Meta's rule: the last page has no paging.next. The
+// cursor is followed on our own path rather than the next URL, which
+// points at Meta's host with the token in its query.
+func (p paging) nextCursor() string {
+	if p.Next == "" {
+		return ""
 	}
+	return p.Cursors.After
 }
 
 // changes compares a template with its remembered state.
@@ -413,8 +416,7 @@ func (c *Collector) analytics(ctx context.Context, run *pull.Run) error {
 	path := c.path("template_analytics")
 	for i := 0; i < len(list); i += maxIDsPerRequest {
 		batch := list[i:min(i+maxIDsPerRequest, len(list))]
-		after := ""
-		for {
+		err := pull.Paginate(ctx, "collector "+c.cfg.Name+": GET "+path, func(after string) (string, error) {
 			q := url.Values{
 				"start":        {strconv.FormatInt(start.Unix(), 10)},
 				"end":          {strconv.FormatInt(now.Unix(), 10)},
@@ -432,7 +434,7 @@ func (c *Collector) analytics(ctx context.Context, run *pull.Run) error {
 				Paging paging `json:"paging"`
 			}
 			if err := c.client.GetJSON(ctx, path, q, &resp); err != nil {
-				return err
+				return "", err
 			}
 			var recs []models.Record
 			for _, d := range resp.Data {
@@ -446,13 +448,13 @@ func (c *Collector) analytics(ctx context.Context, run *pull.Run) error {
 			// changes nothing; the through-day is advanced at the end.
 			if len(recs) > 0 {
 				if err := run.Commit(ctx, recs, nil); err != nil {
-					return err
+					return "", err
 				}
 			}
-			if resp.Paging.Next == "" || resp.Paging.Cursors.After == "" || resp.Paging.Cursors.After == after {
-				break
-			}
-			after = resp.Paging.Cursors.After
+			return resp.Paging.nextCursor(), nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return run.Commit(ctx, nil, map[string]string{keyAnalyticsThrough: today.Format(time.DateOnly)})

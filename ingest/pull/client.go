@@ -325,3 +325,30 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// MaxPages bounds one pagination (a server that never stops paging).
+const MaxPages = 100_000
+
+// Paginate walks a cursor-paginated listing: fetch gets the cursor of the
+// page to read ("" for the first) and returns the next page's cursor, ""
+// when it was the last. A cursor that repeats is an error rather than an
+// endless loop; label (collector and path) starts such errors.
+func Paginate(ctx context.Context, label string, fetch func(cursor string) (next string, err error)) error {
+	seen := map[string]bool{}
+	cursor := ""
+	for page := 0; page < MaxPages; page++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		next, err := fetch(cursor)
+		if err != nil || next == "" {
+			return err
+		}
+		if seen[next] || next == cursor {
+			return fmt.Errorf("%s: pagination repeats cursor %q; stopping rather than looping", label, next)
+		}
+		seen[next] = true
+		cursor = next
+	}
+	return fmt.Errorf("%s: pagination did not end after %d pages", label, MaxPages)
+}

@@ -150,3 +150,25 @@ func TestRedirectToAnotherHostIsRefused(t *testing.T) {
 		t.Errorf("the token followed a redirect to another host: %q", v)
 	}
 }
+
+func TestPaginateStopsOnARepeatedCursor(t *testing.T) {
+	var got []string
+	err := Paginate(context.Background(), "collector c: GET /p", func(cursor string) (string, error) {
+		got = append(got, cursor)
+		if cursor == "" {
+			return "a", nil
+		}
+		return "a", nil // a server that repeats itself
+	})
+	if err == nil || !strings.Contains(err.Error(), `collector c: GET /p: pagination repeats cursor "a"`) || len(got) != 2 {
+		t.Errorf("err %v after %v", err, got)
+	}
+	got = nil
+	err = Paginate(context.Background(), "x", func(cursor string) (string, error) {
+		got = append(got, cursor)
+		return map[string]string{"": "p2", "p2": "p3"}[cursor], nil
+	})
+	if err != nil || strings.Join(got, ",") != ",p2,p3" {
+		t.Errorf("pages %v, err %v", got, err)
+	}
+}
