@@ -152,7 +152,7 @@ func TestDashboardInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	asofAttr, err := chromedp.Run(bctx, chromedp.AttributeValue(chromedp.ID("asof"), "data-asof"))
+	asofAttribute, err := chromedp.Run(bctx, chromedp.AttributeValue(chromedp.ID("asof"), "data-asof"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,9 +163,14 @@ func TestDashboardInChromium(t *testing.T) {
 	saveScreenshot(t, shots, "dashboard.png", png)
 
 	// 3. The figures shown are transforms.Compute's for that week and cutoff.
-	asof, err := time.Parse(time.RFC3339, asofAttr.Value)
+	asof, err := time.Parse(time.RFC3339, asofAttribute.Value)
 	if err != nil {
-		t.Fatalf("as-of %q: %v", asofAttr.Value, err)
+		t.Fatalf("as-of %q: %v", asofAttribute.Value, err)
+	}
+	// The cutoff is the newest event, as `closedloop kpi` takes by default.
+	newest, err := transforms.NewestEvent(ctx, ts.st.DB())
+	if err != nil || !newest.Equal(asof) {
+		t.Errorf("dashboard as of %s, newest event %s (%v)", asof, newest, err)
 	}
 	if want := "2026-W09"; week != want {
 		t.Errorf("dashboard week %s, want %s (the week of the newest event)", week, want)

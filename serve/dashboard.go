@@ -58,15 +58,15 @@ func (s *Server) cutoffLocked(ctx context.Context) (time.Time, error) {
 	return newest.UTC().Truncate(time.Millisecond), nil
 }
 
-// pack returns the pack of week ("" = the week of the cutoff) and its
-// as-of, building it (and the facts) when the cache is stale.
-func (d *dashboard) pack(ctx context.Context, week string) (*reports.Pack, string, error) {
+// pack returns the pack of week ("" = the week of the cutoff), its week
+// and its exact as-of, building it (and the facts) when the cache is stale.
+func (d *dashboard) pack(ctx context.Context, week string) (*reports.Pack, string, time.Time, error) {
 	s := d.s
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	asof, err := s.cutoffLocked(ctx)
 	if err != nil {
-		return nil, week, err
+		return nil, week, asof, err
 	}
 	if week == "" {
 		week = reports.WeekOf(asof.In(s.loc))
@@ -75,17 +75,20 @@ func (d *dashboard) pack(ctx context.Context, week string) (*reports.Pack, strin
 	c, ok := d.packs[week]
 	d.mu.Unlock()
 	if ok && c.asof.Equal(asof) && time.Since(c.at) < s.opt.Refresh {
-		return c.p, week, nil
+		return c.p, week, asof, nil
 	}
 	p, err := s.buildPack(ctx, week, asof)
 	if err != nil {
-		return nil, week, err
+		return nil, week, asof, err
 	}
 	d.mu.Lock()
 	d.packs[week] = cachedPack{p: p, asof: asof, at: time.Now()}
 	d.mu.Unlock()
-	return p, week, nil
+	return p, week, asof, nil
 }
+
+// asofAttr renders a cutoff with the store's millisecond precision.
+func asofAttr(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
 
 // buildPack builds a pack as `closedloop report --force` would (the
 // dashboard shows failing gates rather than refusing). writeMu held.
@@ -173,7 +176,7 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	pk, week, err := s.dash.pack(r.Context(), week)
+	pk, week, asof, err := s.dash.pack(r.Context(), week)
 	v := dashView{Week: week, Live: s.liveView(), Timezone: s.loc.String()}
 	if errors.Is(err, errNoEvents) {
 		v.Empty = "No events yet: webhooks and `closedloop ingest` fill the store; the figures appear with the first events."
@@ -184,7 +187,7 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "building the dashboard", err)
 		return
 	}
-	v.Period, v.AsOf, v.AsOfLocal, v.Status, v.Weeks = pk.Period, pk.AsOf, pk.AsOfLocal, pk.Status, pk.Weeks
+	v.Period, v.AsOf, v.AsOfLocal, v.Status, v.Weeks = pk.Period, asofAttr(asof), pk.AsOfLocal, pk.Status, pk.Weeks
 	if len(pk.Weeks) >= 2 {
 		v.PrevWeek = pk.Weeks[len(pk.Weeks)-2]
 	}
@@ -215,13 +218,8 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 		v.Findings = append(v.Findings, fv)
 	}
 	v.Charts = dashboardCharts(pk, kinds)
-	v.PackWeek = reports.LastFullWeek(parseRFC3339(pk.AsOf), s.loc)
+	v.PackWeek = reports.LastFullWeek(asof, s.loc)
 	s.render(w, r, http.StatusOK, "dashboard", pageData{Title: "Dashboard " + week, Data: v})
-}
-
-func parseRFC3339(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339, s)
-	return t
 }
 
 func caseLink(id string) string {
@@ -259,7 +257,7 @@ func (s *Server) kpiPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	pk, week, err := s.dash.pack(r.Context(), week)
+	pk, week, asof, err := s.dash.pack(r.Context(), week)
 	if errors.Is(err, errNoEvents) {
 		s.renderError(w, r, p, http.StatusNotFound, "The store holds no events yet.")
 		return
@@ -269,7 +267,6 @@ func (s *Server) kpiPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	from, to, _ := reports.ParseWeek(week, s.loc)
-	asof := parseRFC3339(pk.AsOf)
 	var figs []transforms.Figure
 	err = s.WithWriteLock(func() error {
 		var err error
@@ -291,7 +288,7 @@ func (s *Server) kpiPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := kpiView{KPI: f.KPI, Label: reports.Label(f.KPI), Definition: f.Definition, Week: week, Period: pk.Period,
-		AsOf: pk.AsOf, Display: reports.Display(f.Kind, f.Value), Target: reports.TargetText(f.Kind, f.KPI),
+		AsOf: asofAttr(asof), Display: reports.Display(f.Kind, f.Value), Target: reports.TargetText(f.Kind, f.KPI),
 		Unit: f.Unit, Version: f.Version, Value: f.Value, Numerator: f.Numerator, Denominator: f.Denominator,
 		Breakdown: f.Breakdown, Immature: f.Immature, NumCaseCount: len(f.NumeratorCases), DenCaseCount: len(f.DenominatorCases)}
 	inNum := map[string]bool{}
@@ -327,11 +324,11 @@ func (s *Server) packFiles(ctx context.Context) (reports.Files, *reports.Pack, e
 		return reports.Files{}, nil, err
 	}
 	week := reports.LastFullWeek(asof, s.loc)
-	pk, _, err := s.dash.pack(ctx, week)
+	pk, _, asof, err := s.dash.pack(ctx, week)
 	if err != nil {
 		return reports.Files{}, nil, err
 	}
-	dir := filepath.Join(s.opt.PackDir, fmt.Sprintf("%s-%d", week, parseRFC3339(pk.AsOf).Unix()))
+	dir := filepath.Join(s.opt.PackDir, fmt.Sprintf("%s-%d", week, asof.UnixMilli()))
 	html := filepath.Join(dir, "pack.html")
 	if _, err := os.Stat(html); err == nil {
 		return reports.Files{Dir: dir, HTML: "pack.html", Figures: "figures.csv"}, pk, nil
