@@ -236,6 +236,11 @@ func (s *Store) stage(ctx context.Context, t models.Table, recs []models.Record)
 	if _, err := s.conn.ExecContext(ctx, fmt.Sprintf(`CREATE TEMP TABLE IF NOT EXISTS %s AS SELECT * FROM %s LIMIT 0`, stage, t)); err != nil {
 		return fmt.Errorf("creating staging table for %s: %w", t, err)
 	}
+	// A load that failed part-way may have left rows behind; they must not
+	// be swept into this batch.
+	if _, err := s.conn.ExecContext(ctx, "DELETE FROM "+stage); err != nil {
+		return fmt.Errorf("clearing staging table for %s: %w", t, err)
+	}
 	return s.conn.Raw(func(dc any) error {
 		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", stage)
 		if err != nil {
