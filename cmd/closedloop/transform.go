@@ -11,6 +11,7 @@ import (
 
 	"github.com/closedloop/closedloop/calendar"
 	"github.com/closedloop/closedloop/config"
+	"github.com/closedloop/closedloop/reports"
 	"github.com/closedloop/closedloop/store"
 	"github.com/closedloop/closedloop/transforms"
 )
@@ -44,7 +45,7 @@ func newTransformCmd(g *globals) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "facts rebuilt as of %s in %s\n", s.AsOf.Format(time.RFC3339), s.Duration.Round(time.Millisecond))
-			return nil
+			return checkGatesAfterTransform(cmd, cfg, st, cal, s.AsOf)
 		},
 	}
 	cmd.Flags().StringVar(&db, "db", "", "store: DuckDB file path or clickhouse://host:port/database")
@@ -96,4 +97,43 @@ func (c configCalendars) Fingerprint() string {
 	}{c.cfg.Queues, c.cfg.Calendars})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
+}
+
+// checkGatesAfterTransform runs the sanity gates (SPEC §3) on the last full
+// week of the new facts, so a broken invariant is seen when the facts are
+// built, not only when a pack is refused. Exit code 1 when a blocking gate
+// fails; the offending figures are printed.
+func checkGatesAfterTransform(cmd *cobra.Command, cfg *config.Config, st store.Store, cal transforms.Calendars, asof time.Time) error {
+	loc, err := time.LoadLocation(cfg.Report.Timezone)
+	if err != nil {
+		return err
+	}
+	var sources []string
+	for s := range cfg.Freshness {
+		sources = append(sources, s)
+	}
+	p, err := reports.Build(cmd.Context(), st, reports.Options{
+		Week: reports.LastFullWeek(asof, loc), Loc: loc, AsOf: asof, Calendars: cal, Weeks: 8,
+		WarnOnly: cfg.Gates.WarnOnly, Force: true, FreshnessLimit: cfg.FreshnessLimit, Sources: sortedStrings(sources),
+	})
+	if err != nil {
+		return fmt.Errorf("checking sanity gates: %w", err)
+	}
+	w := cmd.OutOrStdout()
+	failed := 0
+	for _, g := range p.Quality.Gates {
+		state := "ok"
+		switch {
+		case !g.OK && g.Blocking:
+			state = "FAILED"
+			failed++
+		case !g.OK:
+			state = "warning"
+		}
+		fmt.Fprintf(w, "gate %-18s %-8s %s (%s)\n", g.Name, state, g.Rule, g.Detail)
+	}
+	if failed > 0 {
+		return &exitError{code: exitFailure, msg: fmt.Sprintf("%d sanity gate(s) failed on week %s: packs will be refused unless --force", failed, p.Week)}
+	}
+	return nil
 }
