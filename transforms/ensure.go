@@ -2,7 +2,9 @@ package transforms
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"time"
 
 	"github.com/closedloop/closedloop/store"
@@ -17,7 +19,7 @@ func Ensure(ctx context.Context, st store.Store, cal Calendars, cutoff time.Time
 		return false, err
 	}
 	if ok && s.AsOf.Equal(cutoff) {
-		wm, err := stateWatermark(ctx, st.DB(), cal)
+		wm, err := stateWatermark(ctx, st.DB(), st.Dialect(), cal)
 		if err != nil {
 			return false, err
 		}
@@ -48,13 +50,24 @@ func (a AlwaysOpen) SLATarget(string) time.Duration { return a.Target }
 // between runs; the facts depend on it (business time, targets).
 type Fingerprinter interface{ Fingerprint() string }
 
-// stateWatermark is the raw-table watermark plus the calendar fingerprint,
-// so a changed calendar or target also makes the facts stale.
-func stateWatermark(ctx context.Context, db *sql.DB, cal Calendars) (string, error) {
+// stateWatermark is the raw-table watermark plus the calendar fingerprint
+// and a digest of the fact-building SQL, so a changed calendar, target or
+// transform definition also makes the facts stale.
+func stateWatermark(ctx context.Context, db *sql.DB, dialect string, cal Calendars) (string, error) {
 	wm, err := Watermark(ctx, db)
 	if err != nil {
 		return "", err
 	}
+	_, steps, err := transformSteps(dialect)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, s := range steps {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	wm += ";sql=" + hex.EncodeToString(h.Sum(nil)[:8])
 	if f, ok := cal.(Fingerprinter); ok {
 		wm += ";calendars=" + f.Fingerprint()
 	}
@@ -63,6 +76,6 @@ func stateWatermark(ctx context.Context, db *sql.DB, cal Calendars) (string, err
 
 // CurrentWatermark is what the facts' watermark would be if built now; a
 // facts state with another watermark is stale.
-func CurrentWatermark(ctx context.Context, db *sql.DB, cal Calendars) (string, error) {
-	return stateWatermark(ctx, db, cal)
+func CurrentWatermark(ctx context.Context, st store.Store, cal Calendars) (string, error) {
+	return stateWatermark(ctx, st.DB(), st.Dialect(), cal)
 }

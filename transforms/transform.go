@@ -62,7 +62,7 @@ func Run(ctx context.Context, st store.Store, cal Calendars, asof time.Time) (St
 	if err := recordDefinitions(ctx, db, st.Dialect()); err != nil {
 		return State{}, err
 	}
-	wm, err := stateWatermark(ctx, db, cal)
+	wm, err := stateWatermark(ctx, db, st.Dialect(), cal)
 	if err != nil {
 		return State{}, err
 	}

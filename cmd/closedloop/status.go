@@ -113,7 +113,7 @@ func newStatusCmd(g *globals) *cobra.Command {
 					return err
 				}
 				current := "stale: raw data or calendars changed since"
-				if wm, err := transforms.CurrentWatermark(ctx, st.DB(), cal); err == nil && wm == s.Watermark {
+				if wm, err := transforms.CurrentWatermark(ctx, st, cal); err == nil && wm == s.Watermark {
 					current = "current"
 				}
 				fmt.Fprintf(w, "facts:\tas of %s, built %s (%s), %s\n", s.AsOf.UTC().Format(time.RFC3339),
