@@ -43,9 +43,15 @@ func newSchemaCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			rows, err := st.DB().QueryContext(cmd.Context(), `SELECT table_name, column_name, data_type
-				FROM information_schema.columns WHERE table_schema = 'main' AND table_name NOT LIKE '\_%' ESCAPE '\'
-				ORDER BY table_name, ordinal_position`)
+			q := `SELECT table_name, column_name, data_type
+				FROM information_schema.columns WHERE table_schema = 'main' AND NOT starts_with(table_name, '_')
+				ORDER BY table_name, ordinal_position`
+			if st.Dialect() == "clickhouse" {
+				// system.columns lists a table's columns in definition order.
+				q = `SELECT table, name, type FROM system.columns
+					WHERE database = currentDatabase() AND substring(table, 1, 1) != '_'`
+			}
+			rows, err := st.DB().QueryContext(cmd.Context(), q)
 			if err != nil {
 				return fmt.Errorf("reading schema: %w", err)
 			}
