@@ -35,6 +35,8 @@ type Config struct {
 	// other number are a governance finding. Empty: no register, no finding.
 	RegisteredNumbers []string `yaml:"registered_numbers"`
 	Serve             Serve    `yaml:"serve"`
+	// Funnel configures the workflow funnel (closedloop funnel, the pack).
+	Funnel Funnel `yaml:"funnel"`
 	// Collectors configures the pull collectors (closedloop collect).
 	Collectors Collectors `yaml:"collectors"`
 
@@ -120,6 +122,7 @@ func (c *Config) applyDefaults() {
 	}
 	c.Evidence.applyDefaults()
 	c.Pricing.applyDefaults()
+	c.Funnel.applyDefaults()
 	c.Serve.applyDefaults()
 	c.Collectors.applyDefaults()
 }

@@ -23,6 +23,19 @@ type Pricing struct {
 	EmailUnit float64 `yaml:"email_unit"`
 	// Currency is the ISO 4217 code the rates are in (default EUR).
 	Currency string `yaml:"currency"`
+	// Countries maps a business number (phone number id or sender) to the
+	// ISO 3166 country whose WhatsApp rates its messages are billed at.
+	// Meta bills by the recipient's country, but customer numbers are
+	// pseudonymised at ingest, so closedloop prices a message at the
+	// country of the number it went through; numbers not listed use the
+	// category's default rate.
+	Countries map[string]string `yaml:"countries"`
+}
+
+// CountryOf returns the billing country of a business number ("" when
+// not configured: the default rate applies).
+func (pr Pricing) CountryOf(businessNumber string) string {
+	return strings.ToUpper(pr.Countries[businessNumber])
 }
 
 // DefaultCurrency is the currency of rates when none is configured.
@@ -64,6 +77,11 @@ func (pr Pricing) validate(p *problems, path string) {
 				p.add(mp, "use an ISO 3166 country code like GB, or default")
 			}
 			validateRate(p, mp, pr.WhatsApp[cat][market])
+		}
+	}
+	for _, n := range sortedKeys(pr.Countries) {
+		if c := pr.Countries[n]; !countryCode.MatchString(strings.ToUpper(c)) {
+			p.add(path+".countries."+n, "%q is not an ISO 3166 country code like GB", c)
 		}
 	}
 	validateRate(p, path+".sms_unit", pr.SMSUnit)

@@ -31,6 +31,7 @@ func (c *Config) Validate() error {
 	c.Evidence.validate(&p, "evidence")
 	c.Pilot.validate(&p, "pilot")
 	c.Pricing.validate(&p, "pricing")
+	c.Funnel.validate(&p, "funnel")
 	validateNames(&p, "registered_numbers", c.RegisteredNumbers)
 	c.Serve.validate(&p, "serve")
 	c.Collectors.validate(&p, "collectors")
