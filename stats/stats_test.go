@@ -134,3 +134,66 @@ func TestAdequacy(t *testing.T) {
 		t.Error("100 cases at 50% should be enough")
 	}
 }
+
+// Moore, McCabe & Craig, Introduction to the Practice of Statistics,
+// chapter "Nonparametric Tests", the corn-yield example (lamb's-quarter
+// weeds): yields of 4 weed-free plots against 4 plots with 3 weeds per
+// meter. Rank sum of the weed-free plots W = 23, μ_W = 18, σ_W = 3.464,
+// and with the continuity correction z = (22.5 − 18)/3.464 = 1.30,
+// one-sided P = 0.0968.
+func TestMannWhitneyMooreMcCabe(t *testing.T) {
+	weedFree := []float64{166.7, 172.2, 165.0, 176.9}
+	weeds := []float64{158.6, 176.4, 153.1, 156.0}
+	r, err := MannWhitneyU(weedFree, weeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "W", r.R1, 23, 1e-12)
+	near(t, "U1", r.U1, 13, 1e-12)
+	near(t, "U2", r.U2, 3, 1e-12)
+	near(t, "σ_U", r.SD, 3.464, 0.0005)
+	near(t, "z", r.Z, 1.30, 0.005)
+	near(t, "one-sided P", r.P/2, 0.0968, 0.0005)
+	near(t, "PSup", r.PSup, 13.0/16, 1e-12)
+	// The test is symmetric: swapping the samples flips z only.
+	s, _ := MannWhitneyU(weeds, weedFree)
+	near(t, "swapped z", s.Z, -r.Z, 1e-12)
+	near(t, "swapped P", s.P, r.P, 1e-12)
+}
+
+// ClickHouse's mannWhitneyUTest conformance case (tests/queries/0_stateless/
+// 01560_mann_whitney), whose reference values come from SciPy's
+// mannwhitneyu with the continuity correction: 20 against 20 values with
+// ties, U = 223, two-sided p = 0.5426959774289482.
+func TestMannWhitneyTiesSciPy(t *testing.T) {
+	x := []float64{310, 195, 530, 155, 530, 245, 385, 450, 465, 545, 170, 180, 125, 180, 230, 75, 430, 480, 495, 295}
+	y := []float64{116, 171, 176, 421, 111, 326, 481, 111, 346, 441, 261, 411, 206, 521, 456, 446, 296, 51, 426, 261}
+	r, err := MannWhitneyU(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "U1", r.U1, 223, 1e-9)
+	near(t, "p", r.P, 0.5426959774289482, 1e-12)
+}
+
+func TestMannWhitneyEdges(t *testing.T) {
+	if _, err := MannWhitneyU(nil, []float64{1}); err != ErrEmpty {
+		t.Errorf("empty sample: %v", err)
+	}
+	r, err := MannWhitneyU([]float64{5, 5}, []float64{5, 5, 5})
+	if err != nil || r.P != 1 || r.Z != 0 || r.PSup != 0.5 {
+		t.Errorf("all tied: %+v %v", r, err)
+	}
+	// Noether: PSup 0.6 at α = 0.05, 80% power needs N = 7.849/(3·0.01) =
+	// 261.6 in all, 130.8 per cohort.
+	near(t, "Noether n", MannWhitneySampleSize(0.6, 0.05, 0.80), 130.81, 0.01)
+	if !math.IsInf(MannWhitneySampleSize(0.5, 0.05, 0.8), 1) {
+		t.Error("no difference needs an infinite sample")
+	}
+	if m := Median([]float64{4, 1, 3, 2}); m != 2 {
+		t.Errorf("nearest-rank median of 1..4 = %v, want 2", m)
+	}
+	if m := Median([]float64{3, 1, 2}); m != 2 {
+		t.Errorf("median of 1..3 = %v", m)
+	}
+}
