@@ -39,6 +39,9 @@ type Config struct {
 	Funnel Funnel `yaml:"funnel"`
 	// Collectors configures the pull collectors (closedloop collect).
 	Collectors Collectors `yaml:"collectors"`
+	// Diagnose holds the thresholds of closedloop diagnose and of the
+	// pilot's scale gate (closedloop compare, the pack).
+	Diagnose Diagnose `yaml:"diagnose"`
 
 	// Path is the file the configuration came from ("" for defaults).
 	Path string `yaml:"-"`
@@ -125,6 +128,7 @@ func (c *Config) applyDefaults() {
 	c.Funnel.applyDefaults()
 	c.Serve.applyDefaults()
 	c.Collectors.applyDefaults()
+	c.Diagnose.applyDefaults()
 }
 
 // SLATarget returns the queue's SLA target or the default.

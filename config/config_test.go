@@ -254,3 +254,23 @@ func TestEditDistanceHints(t *testing.T) {
 		t.Errorf("hint(calender) = %q", h)
 	}
 }
+
+func TestDiagnoseDefaultsAndValidation(t *testing.T) {
+	d := Default().Diagnose
+	if d.Days != 30 || d.MinRoutineShare != 0.15 || d.PathCoverage != 0.8 || d.MaxOutcomePaths != 4 ||
+		d.IdentitySteps() != 2 || d.ScaleGateMinWins != 3 {
+		t.Errorf("diagnose defaults: %+v (identity %d)", d, d.IdentitySteps())
+	}
+	// max_identity_steps: 0 is a choice, not "unset".
+	c, err := Parse([]byte("diagnose:\n  max_identity_steps: 0\n  scale_gate_min_wins: 2\n"))
+	if err != nil || c.Diagnose.IdentitySteps() != 0 || c.Diagnose.ScaleGateMinWins != 2 {
+		t.Fatalf("explicit zero identity steps: %+v %v", c, err)
+	}
+	_, err = Parse([]byte("diagnose:\n  min_routine_share: 15\n  scale_gate_min_wins: 6\n  max_identity_steps: -1\n"))
+	for _, want := range []string{"diagnose.min_routine_share: must be a share between 0 and 1 (e.g. 0.15 for 15%)",
+		"diagnose.scale_gate_min_wins: must be between 1 and 5", "diagnose.max_identity_steps: must be 0 or more"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in %v", want, err)
+		}
+	}
+}

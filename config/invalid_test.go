@@ -29,7 +29,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"unknown nested key", "queues:\n  support:\n    sla_targt: 15m\n",
 			[]string{"closedloop.yaml: queues.support.sla_targt: unknown key; did you mean sla_target? (line 3)"}},
 		{"unknown section lists valid keys", "exporters:\n  x: 1\n",
-			[]string{"closedloop.yaml: exporters: unknown key; valid keys: calendars, collectors, evidence, freshness, funnel, gates, pii, pilot, pricing, queues, registered_numbers, report, retention, schedules, serve (line 1)"}},
+			[]string{"closedloop.yaml: exporters: unknown key; valid keys: calendars, collectors, diagnose, evidence, freshness, funnel, gates, pii, pilot, pricing, queues, registered_numbers, report, retention, schedules, serve (line 1)"}},
 		{"bad duration", "queues:\n  support:\n    sla_target: 15 minutes\n",
 			[]string{`closedloop.yaml: queues.support.sla_target: "15 minutes" is not a duration like 15m or 2h (line 3)`}},
 		{"day unit", "retention:\n  max_age: 400d\n",
@@ -194,7 +194,7 @@ exporters: {}
 		`closedloop.yaml: pii.keep_raw: expected true or false, got "perhaps" (line 21)`,
 		`closedloop.yaml: serve.tokens[0].role: unknown role "cx_leader" (known: viewer, analyst, compliance, admin) (line 25)`,
 		`closedloop.yaml: retention.max_age: "400d" is not a duration like 15m or 2h (there is no day unit: write 400 days as 9600h) (line 27)`,
-		"closedloop.yaml: exporters: unknown key; valid keys: calendars, collectors, evidence, freshness, funnel, gates, pii, pilot, pricing, queues, registered_numbers, report, retention, schedules, serve (line 28)",
+		"closedloop.yaml: exporters: unknown key; valid keys: calendars, collectors, diagnose, evidence, freshness, funnel, gates, pii, pilot, pricing, queues, registered_numbers, report, retention, schedules, serve (line 28)",
 	}
 	if got := err.Error(); got != strings.Join(want, "\n") {
 		t.Errorf("errors:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))

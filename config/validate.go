@@ -35,6 +35,7 @@ func (c *Config) Validate() error {
 	validateNames(&p, "registered_numbers", c.RegisteredNumbers)
 	c.Serve.validate(&p, "serve")
 	c.Collectors.validate(&p, "collectors")
+	c.Diagnose.validate(&p, "diagnose")
 	return p.err()
 }
 
