@@ -71,6 +71,9 @@ func stateWatermark(ctx context.Context, db *sql.DB, dialect string, cal Calenda
 	if f, ok := cal.(Fingerprinter); ok {
 		wm += ";calendars=" + f.Fingerprint()
 	}
+	if _, ok := cal.(FunnelSettings); ok {
+		wm += ";fallback_wait=" + fallbackWait(cal).String()
+	}
 	return wm, nil
 }
 

@@ -59,6 +59,9 @@ func Run(ctx context.Context, st store.Store, cal Calendars, asof time.Time) (St
 	if err := buildFirstResponse(ctx, db, dl, w, cal); err != nil {
 		return State{}, err
 	}
+	if err := buildFunnel(ctx, db, st.Dialect(), w, cal, asof); err != nil {
+		return State{}, err
+	}
 	if err := recordDefinitions(ctx, db, st.Dialect()); err != nil {
 		return State{}, err
 	}
@@ -216,7 +219,7 @@ func recordDefinitions(ctx context.Context, db *sql.DB, dialect string) error {
 // a reader can tell whether the facts are stale.
 func Watermark(ctx context.Context, db *sql.DB) (string, error) {
 	var parts []string
-	for _, t := range []string{"messages", "message_statuses", "case_events", "writebacks", "consent_events", "template_events"} {
+	for _, t := range []string{"messages", "message_statuses", "case_events", "writebacks", "consent_events", "template_events", "actions"} {
 		var n int64
 		var last dbTime
 		if err := db.QueryRowContext(ctx, "SELECT count(*), max(ingested_at) FROM "+t).Scan(&n, &last); err != nil {
