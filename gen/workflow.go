@@ -187,6 +187,12 @@ func (s *caseSim) botFlow(t int64) {
 	}
 	s.botSays(t+between(s.r, 500, 3*second), "All done, thank you! You'll get a confirmation shortly.", false)
 	s.writebacks(t, false, "")
+	if s.wf.reviewRejectP > 0 && chance(s.r, s.wf.reviewRejectP) {
+		// The back office rejects the upload on review and hands the run
+		// to an agent to collect a usable document.
+		s.handover(t+between(s.r, 20*minute, 6*hour), "document_unreadable")
+		return
+	}
 	s.finish(t+between(s.r, 5*second, 2*minute), engineActor, s.doneTag())
 }
 
@@ -233,6 +239,13 @@ func (s *caseSim) handover(t int64, reason string) {
 		}
 	}
 	t += between(s.r, minute, 20*minute)
+	if s.wf.escalateP > 0 && chance(s.r, s.wf.escalateP) {
+		// The agent escalates to manual review; the reviewer decides later.
+		if !s.caseEvent(t, "handover", email, "manual_review", "") {
+			return
+		}
+		t += between(s.r, 30*minute, 8*hour)
+	}
 	if chance(s.r, 0.04) { // still with the agent at the end of the period
 		return
 	}
@@ -244,7 +257,41 @@ func (s *caseSim) handover(t int64, reason string) {
 		s.finish(t+between(s.r, minute, 10*minute), email, s.doneTag())
 		return
 	}
+	if s.wf.awaitP > 0 && chance(s.r, s.wf.awaitP) {
+		s.awaitDocument(t, agent, email)
+		return
+	}
 	s.finish(t, email, pick(s.r, s.wf.failTags))
+}
+
+// awaitDocument closes a run awaiting the customer's document; when the
+// customer sends it days later the case is reopened and an agent completes
+// it (or closes it again when the document still does not do).
+func (s *caseSim) awaitDocument(t int64, agent int, email string) {
+	if !s.caseEvent(t, "resolved", email, "", "awaiting_documents") {
+		return
+	}
+	t += between(s.r, day, 5*day)
+	if s.past(t) {
+		return
+	}
+	s.customerSays(t, inbound{typ: "document", filename: pick(s.r, []string{"id_card.pdf", "utility_bill.pdf", "payslip.pdf"})})
+	if !s.caseEvent(t-t%second, "reopened", engineActor, "", "") {
+		return
+	}
+	t = s.agentReplyTime(t, true)
+	if !s.agentSays(t, agent, pick(s.r, agentLines)) {
+		return
+	}
+	if chance(s.r, 0.3) {
+		s.finish(t+between(s.r, minute, 10*minute), email, pick(s.r, s.wf.failTags))
+		return
+	}
+	if !s.caseEvent(t, "completed", email, "", "") {
+		return
+	}
+	s.writebacks(t, true, s.q.agents[agent])
+	s.finish(t+between(s.r, minute, 10*minute), email, s.doneTag())
 }
 
 // finish resolves the case (about 10% without a closure tag) and reopens a

@@ -132,6 +132,13 @@ type workflowSpec struct {
 	doneTags              []string
 	failTags              []string
 	writebacks            []writebackTarget
+	// Exception detours (document collection: many ways for a run to end).
+	// reviewRejectP: bot-completed runs whose upload the back office
+	// rejects on review (a handover after completion); escalateP:
+	// handovers the agent escalates to manual review (a second handover);
+	// awaitP: runs an agent could not finish that are closed awaiting the
+	// document and reopened when the customer sends it.
+	reviewRejectP, escalateP, awaitP float64
 }
 
 func workflowSpecs() []workflowSpec {
@@ -152,8 +159,9 @@ func workflowSpecs() []workflowSpec {
 			trigger: "document_request_v4", reminder: "document_reminder_v1", documents: true, respondP: 0.75, handoverP: 0.45,
 			reasons:               []weighted[string]{{"document_unreadable", 0.5}, {"identity_failed", 0.15}, {"customer_request", 0.2}, {"ineligible", 0.15}},
 			completeAfterHandover: 0.55, doneTags: []string{"documents_received"},
-			failTags:   []string{"documents_missing", "referred_to_branch"},
-			writebacks: []writebackTarget{{"dms", "store_document"}}},
+			failTags:      []string{"documents_missing", "referred_to_branch"},
+			writebacks:    []writebackTarget{{"dms", "store_document"}},
+			reviewRejectP: 0.40, escalateP: 0.45, awaitP: 0.45},
 		{name: "kyc_refresh", queue: "payments", category: "kyc", weight: 0.08,
 			trigger: "kyc_refresh_notice_v1", reminder: "kyc_refresh_reminder_v1", identity: true, documents: true, respondP: 0.70, handoverP: 0.35,
 			reasons:               []weighted[string]{{"identity_failed", 0.4}, {"document_unreadable", 0.25}, {"ineligible", 0.15}, {"customer_request", 0.2}},
