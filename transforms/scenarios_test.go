@@ -61,6 +61,10 @@ type scenario struct {
 	Cutoff      string                 `yaml:"cutoff"`
 	Config      string                 `yaml:"config"`
 	Expect      map[string]expectation `yaml:"expect"`
+	// Funnel and Findings check transforms.Funnel and
+	// transforms.ComputeGovernance (funnel_scenarios_test.go).
+	Funnel   *funnelExpect   `yaml:"funnel"`
+	Findings *findingsExpect `yaml:"findings"`
 
 	from, to, cutoff time.Time
 }
@@ -144,7 +148,7 @@ func parseScenario(b []byte) (*scenario, error) {
 	if strings.TrimSpace(s.Description) == "" {
 		return nil, errors.New("description is required (say why the numbers are what they are)")
 	}
-	if len(s.Expect) == 0 {
+	if len(s.Expect) == 0 && s.Funnel == nil && s.Findings == nil {
 		return nil, errors.New("expect is empty")
 	}
 	return &s, nil
@@ -204,6 +208,8 @@ func runScenario(t *testing.T, file string) {
 		got[f.KPI] = f
 	}
 	sort.Strings(only)
+	checkFunnel(t, file, st, sc, cal)
+	checkFindings(t, file, st, sc, cal)
 	for _, kpi := range only {
 		f, ok := got[kpi]
 		if !ok {
@@ -383,6 +389,10 @@ type statusLine struct {
 	TS         string `json:"ts"`
 	ErrorCode  string `json:"error_code"`
 	ErrorTitle string `json:"error_title"`
+	// Optional: the channel (default whatsapp) and Meta's pricing.
+	Channel         string `json:"channel"`
+	PricingCategory string `json:"pricing_category"`
+	Billable        *bool  `json:"billable"`
 }
 
 // decodeStatuses builds Meta-style delivery statuses. Every line is its own
@@ -411,8 +421,13 @@ func decodeStatuses(t *testing.T, file string, data []byte) []models.Record {
 		if err != nil {
 			t.Fatalf("%s: %s: ts %q is not RFC 3339", file, ref, s.TS)
 		}
+		channel := s.Channel
+		if channel == "" {
+			channel = "whatsapp"
+		}
 		r := &models.MessageStatus{MessageID: s.MessageID, Status: s.Status, TS: ts,
-			ErrorCode: s.ErrorCode, ErrorTitle: s.ErrorTitle, Channel: "whatsapp"}
+			ErrorCode: s.ErrorCode, ErrorTitle: s.ErrorTitle, Channel: channel,
+			PricingCategory: s.PricingCategory, Billable: s.Billable}
 		r.EventID = models.HashID("scenario-status", ref)
 		r.Source = "meta"
 		r.SourceRef = ref
@@ -457,3 +472,6 @@ func (q queueCalendars) BusinessTime(queue string, from, to time.Time) time.Dura
 }
 
 func (q queueCalendars) SLATarget(queue string) time.Duration { return q.cfg.SLATarget(queue) }
+
+// FallbackWait implements transforms.FunnelSettings (config funnel.fallback_wait).
+func (q queueCalendars) FallbackWait() time.Duration { return time.Duration(q.cfg.Funnel.FallbackWait) }
