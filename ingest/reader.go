@@ -451,24 +451,24 @@ func readCSV(name string, br *bufio.Reader, fn func(Doc) error, bad func(*ReadEr
 		if err == io.EOF {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
-		ref := fmt.Sprintf("%s:%d", name, line)
 		if err != nil {
 			if !errors.As(err, &pe) {
 				// Not the row's syntax but the stream: reading on would
 				// get the same error forever.
-				return fmt.Errorf("reading %s: %w", ref, err)
+				return fmt.Errorf("reading %s: %w", name, err)
 			}
-			ref = fmt.Sprintf("%s:%d", name, pe.Line)
-			bad(&ReadError{Ref: ref, Reason: "unreadable CSV row: " + err.Error()})
+			// (FieldPos is only defined for a row that was read.)
+			bad(&ReadError{Ref: fmt.Sprintf("%s:%d", name, pe.StartLine), Reason: "unreadable CSV row: " + err.Error()})
 			continue
 		}
+		line, _ := cr.FieldPos(0)
+		ref := fmt.Sprintf("%s:%d", name, line)
 		if len(rec) != len(header) {
 			bad(&ReadError{Ref: ref, Reason: fmt.Sprintf("CSV row has %d fields, header has %d", len(rec), len(header)), Raw: csvRaw(header, rec)})
 			continue
 		}
 		if col := invalidUTF8Field(rec); col >= 0 {
-			bad(&ReadError{Ref: ref, Reason: fmt.Sprintf("invalid UTF-8 in column %q", header[col]), Raw: []byte(strings.Join(rec, ","))})
+			bad(&ReadError{Ref: ref, Reason: fmt.Sprintf("invalid UTF-8 in column %q", header[col]), Raw: csvRaw(header, rec)})
 			continue
 		}
 		obj := make(map[string]string, len(header))

@@ -257,6 +257,8 @@ func main() {
 	add("98_meta_phone_in_bad_doc.json", []byte(strings.Replace(metaBody("whatsapp_business_account", metaMsg("wamid.bad98", "447700900298", "1772442000")),
 		`"timestamp":"1772442000"`, `"timestamp":{"oops":"+44 7700 900298"}`, 1)))
 
+	add("99_csv_bare_quote_first_field.csv", []byte("case_id,event,ts\nbad\"c99,opened,2026-03-02T09:00:00Z\nbad-c99,opened,2026-03-02T09:00:00Z\n"))
+
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 			panic(err)
