@@ -184,7 +184,11 @@ type Comparison struct {
 	BaseN    int64              `json:"baseline_cases"`
 	Overlap  int64              `json:"overlap_cases"`
 	Metrics  []MetricComparison `json:"metrics"`
-	Scale    string             `json:"scale_verdict"`
+	// TimeToResolution compares the cohorts' times to resolution.
+	TimeToResolution DurationComparison `json:"time_to_resolution"`
+	// Gate is the scale gate with its reasoning; Scale its one-line summary.
+	Gate  ScaleGate `json:"scale_gate"`
+	Scale string    `json:"scale_verdict"`
 }
 
 // Verdicts.
@@ -216,9 +220,15 @@ func (c cohortCounts) metric(name string) (x, n int64) {
 }
 
 // Compare counts both cohorts among cases opened in [from, to) on the
-// store's facts (call transforms.Ensure for the cutoff first) and tests
-// each metric.
+// store's facts (call transforms.Ensure for the cutoff first), tests each
+// metric and applies the scale gate with DefaultScaleMinWins.
 func Compare(ctx context.Context, st store.Store, pilot, baseline Selector, from, to, asof time.Time, loc *time.Location) (*Comparison, error) {
+	return CompareGate(ctx, st, pilot, baseline, from, to, asof, loc, DefaultScaleMinWins)
+}
+
+// CompareGate is Compare with the scale gate needing minWins significant
+// wins (config diagnose.scale_gate_min_wins; 0 means the default).
+func CompareGate(ctx context.Context, st store.Store, pilot, baseline Selector, from, to, asof time.Time, loc *time.Location, minWins int) (*Comparison, error) {
 	if st.Dialect() != "duckdb" {
 		return nil, fmt.Errorf("the pilot comparison reads a DuckDB store; %s is not supported yet", st.Dialect())
 	}
@@ -240,7 +250,7 @@ func Compare(ctx context.Context, st store.Store, pilot, baseline Selector, from
 	c := &Comparison{From: from.In(loc).Format(time.DateOnly), To: to.In(loc).Format(time.DateOnly), Timezone: loc.String(),
 		AsOf: asof.UTC().Format(time.RFC3339), Pilot: pilot.String(), Baseline: baseline.String(),
 		PilotN: pc.n, BaseN: bc.n, Overlap: overlap}
-	better, worse, decided := 0, 0, 0
+	byName := map[string]MetricComparison{}
 	for _, m := range compareMetrics {
 		x1, n1 := pc.metric(m.Name)
 		x2, n2 := bc.metric(m.Name)
@@ -250,28 +260,28 @@ func Compare(ctx context.Context, st store.Store, pilot, baseline Selector, from
 			mc.Better = "lower"
 		}
 		decide(&mc, x1, n1, x2, n2, m.Better)
-		switch mc.Verdict {
-		case VerdictBetter:
-			better++
-			decided++
-		case VerdictWorse:
-			worse++
-			decided++
-		case VerdictNoDiff:
-			decided++
-		}
 		c.Metrics = append(c.Metrics, mc)
+		byName[m.Name] = mc
 	}
-	switch {
-	case worse > 0:
-		c.Scale = fmt.Sprintf("not ready to scale: the pilot is significantly worse on %d metric(s)", worse)
-	case better >= 3:
-		c.Scale = fmt.Sprintf("ready to scale: significantly better on %d of %d metrics and worse on none", better, len(compareMetrics))
-	case decided < len(compareMetrics):
-		c.Scale = fmt.Sprintf("not decided: significantly better on %d metric(s); %d metric(s) have too few cases to decide", better, len(compareMetrics)-decided)
-	default:
-		c.Scale = fmt.Sprintf("not ready to scale: significantly better on %d metric(s), at least 3 are needed", better)
+	pd, err := cohortDurations(ctx, st, pilot, from, to, loc)
+	if err != nil {
+		return nil, err
 	}
+	bd, err := cohortDurations(ctx, st, baseline, from, to, loc)
+	if err != nil {
+		return nil, err
+	}
+	c.TimeToResolution = compareDurations(pd, bd)
+	var ms []GateMeasure
+	for _, name := range gateMeasures {
+		if name == "time_to_resolution" {
+			ms = append(ms, durationMeasure(c.TimeToResolution))
+			continue
+		}
+		ms = append(ms, proportionMeasure(byName[name]))
+	}
+	c.Gate = decideGate(ms, minWins)
+	c.Scale = c.Gate.Summary
 	return c, nil
 }
 

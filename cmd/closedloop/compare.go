@@ -27,9 +27,14 @@ func newCompareCmd(g *globals) *cobra.Command {
 		Short: "Compare a pilot cohort with a baseline: rates with 95% Wilson intervals and a two-proportion test",
 		Long: "Compare two cohorts of cases opened in [from, to) on completion, exception (handover of a\n" +
 			"workflow case), handover, writeback success and manual wrap-up. Each rate comes with its 95%\n" +
-			"Wilson interval; differences are tested with the pooled two-proportion z-test. A cohort too\n" +
+			"Wilson interval; differences are tested with the pooled two-proportion z-test. Time to\n" +
+			"resolution (opened to completed) compares medians with the Mann–Whitney U test. A cohort too\n" +
 			"small to decide (under 30 cases, or under 5 expected successes or failures) is said so, with\n" +
 			"the cases per cohort needed to detect the observed difference (80% power, α = 0.05).\n\n" +
+			"Scale gate: the pilot is ready to scale when it is significantly better (α = 0.05) on at least\n" +
+			"diagnose.scale_gate_min_wins (default 3) of completion, time to resolution, writeback success,\n" +
+			"exception rate and manual wrap-up, and significantly worse on none; otherwise the verdict names\n" +
+			"what holds it back and how many more cases per cohort would decide. One reasoning line per measure.\n\n" +
 			"Selectors: key=value[,key=value…] with keys workflow, queue, category (exact match),\n" +
 			"after (or since) and before (YYYY-MM-DD, local midnight in --tz, compared with opened_at).\n" +
 			"Examples: workflow=promise_to_pay   queue=collections   workflow=promise_to_pay,before=2026-10-01",
@@ -101,7 +106,7 @@ func runCompare(cmd *cobra.Command, g *globals, f compareFlags) error {
 	if _, err := transforms.Ensure(cmd.Context(), st, cal, cutoff); err != nil {
 		return err
 	}
-	c, err := reports.Compare(cmd.Context(), st, ps, bs, from, to, cutoff, loc)
+	c, err := reports.CompareGate(cmd.Context(), st, ps, bs, from, to, cutoff, loc, cfg.Diagnose.ScaleGateMinWins)
 	if err != nil {
 		return err
 	}
@@ -128,6 +133,10 @@ func writeComparisonTable(w io.Writer, c *reports.Comparison) error {
 			propText(m.Pilot), ciText(m.Pilot), propText(m.Baseline), ciText(m.Baseline),
 			diffText(m.Diff), pText(m.P), m.Verdict, neededText(m.Needed))
 	}
+	d := c.TimeToResolution
+	fmt.Fprintf(tw, "%s (%s is better)\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Label, d.Better,
+		medianCell(d.PilotMedian, d.PilotN), "—", medianCell(d.BaselineMedian, d.BaselineN), "—",
+		durDiff(d.DiffMedian), pText(d.P), d.Verdict, neededText(d.Needed))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -143,12 +152,38 @@ func writeComparisonTable(w io.Writer, c *reports.Comparison) error {
 			notes = append(notes, n)
 		}
 	}
+	if d.TooSmall != "" {
+		notes = append(notes, fmt.Sprintf("%s: too small to decide (%s)", d.Label, d.TooSmall))
+	}
 	if len(notes) > 0 {
 		fmt.Fprintln(w, "\n"+strings.Join(notes, "\n"))
 	}
-	fmt.Fprintf(w, "\nscale gate: %s\n", c.Scale)
-	fmt.Fprintln(w, "(Wilson score intervals; pooled two-proportion z-test, two-sided, α = 0.05; NEEDED/COHORT: cases per cohort for 80% power to detect the observed difference)")
+	g := c.Gate
+	fmt.Fprintf(w, "\nscale gate: ready when significantly better on at least %d of %d measures and significantly worse on none\n",
+		g.MinWins, len(g.Measures))
+	for _, line := range g.Reasoning {
+		fmt.Fprintf(w, "  %s\n", line)
+	}
+	fmt.Fprintln(w, "(Wilson score intervals; pooled two-proportion z-test and Mann–Whitney U test with normal approximation, two-sided, α = 0.05;")
+	fmt.Fprintln(w, " NEEDED/COHORT: cases per cohort for 80% power to detect the observed difference; handover is shown but not weighed by the gate)")
 	return nil
+}
+
+func medianCell(v *float64, n int64) string {
+	if v == nil {
+		return "— (0)"
+	}
+	return fmt.Sprintf("median %s (%d)", reports.Duration(*v), n)
+}
+
+func durDiff(v *float64) string {
+	if v == nil {
+		return "—"
+	}
+	if *v < 0 {
+		return "-" + reports.Duration(-*v)
+	}
+	return "+" + reports.Duration(*v)
 }
 
 func propText(p reports.Proportion) string {
