@@ -180,52 +180,11 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	return v, err
 }
 
-// Load implements store.Store: rows go through the DuckDB Appender into a
-// per-table staging table, then one transaction moves the rows whose
-// event_id is new (first occurrence wins) into the real tables.
+// Load implements store.Store: new events (first occurrence of each
+// event_id, not already stored) are appended in one transaction; see
+// loadBatch.
 func (s *Store) Load(ctx context.Context, recs []models.Record) (map[models.Table]int, error) {
-	byTable := map[models.Table][]models.Record{}
-	for _, r := range recs {
-		byTable[r.Table()] = append(byTable[r.Table()], r)
-	}
-	tables := make([]models.Table, 0, len(byTable))
-	for t := range byTable {
-		tables = append(tables, t)
-	}
-	sort.Slice(tables, func(i, j int) bool { return tables[i] < tables[j] })
-
-	for _, t := range tables {
-		if err := s.stage(ctx, t, byTable[t]); err != nil {
-			return nil, err
-		}
-	}
-	added := map[models.Table]int{}
-	tx, err := s.conn.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("starting load transaction: %w", err)
-	}
-	defer tx.Rollback()
-	for _, t := range tables {
-		cols := strings.Join(models.Columns[t], ", ")
-		stage := stageName(t)
-		res, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %[1]s (%[2]s)
-			SELECT %[2]s FROM (
-				SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY rowid) AS _n FROM %[3]s
-			) s
-			WHERE _n = 1 AND NOT EXISTS (SELECT 1 FROM %[1]s t WHERE t.event_id = s.event_id)`, t, cols, stage))
-		if err != nil {
-			return nil, fmt.Errorf("moving staged %s rows: %w", t, err)
-		}
-		n, _ := res.RowsAffected()
-		added[t] = int(n)
-		if _, err := tx.ExecContext(ctx, "DELETE FROM "+stage); err != nil {
-			return nil, fmt.Errorf("clearing staged %s rows: %w", t, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("committing load: %w", err)
-	}
-	return added, nil
+	return s.loadBatch(ctx, recs, nil)
 }
 
 func stageName(t models.Table) string { return "_stage_" + string(t) }

@@ -1,0 +1,202 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"sort"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/closedloop/closedloop/models"
+)
+
+// How a batch is loaded (Load and LoadWithCheckpoint):
+//
+//  1. In Go, the batch is split by table and reduced to the first
+//     occurrence of each event_id.
+//  2. In one transaction on the store's connection: the batch's event ids
+//     go through the Appender into a one-column temp table, and one semi
+//     join per table finds the ids already stored. DuckDB builds its hash
+//     table on the batch side (RIGHT_SEMI) and streams the stored
+//     event_id column past it, so the check costs one column scan and no
+//     memory that grows with the table.
+//  3. The new rows are appended straight to the raw tables (no staging
+//     copy, no window function, no anti join over the rows), then the
+//     caller's extra statements run (the file checkpoint), then COMMIT.
+//     Any error rolls everything back, the temp ids included.
+
+// probeTable holds the event ids of the batch being loaded.
+const probeTable = "_load_ids"
+
+// loadBatch writes recs as described above; extra, when not nil, runs in
+// the same transaction before the commit.
+func (s *Store) loadBatch(ctx context.Context, recs []models.Record, extra func(ctx context.Context) error) (map[models.Table]int, error) {
+	byTable, tables := splitFirst(recs)
+	added := map[models.Table]int{}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := s.conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+probeTable+` (tbl VARCHAR, event_id VARCHAR)`); err != nil {
+		return nil, fmt.Errorf("creating the load's id table: %w", err)
+	}
+	if _, err := s.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return nil, fmt.Errorf("starting load transaction: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			// A cancelled ctx must not keep the transaction open.
+			s.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // nothing more to do
+		}
+	}()
+	stored, err := s.storedIDs(ctx, byTable, tables)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tables {
+		rs := byTable[t]
+		if dup := stored[t]; len(dup) > 0 {
+			fresh := rs[:0:0]
+			for _, r := range rs {
+				if !dup[r.Base().EventID] {
+					fresh = append(fresh, r)
+				}
+			}
+			rs = fresh
+		}
+		if err := s.appendRows(ctx, "main", string(t), len(models.Columns[t]), rs); err != nil {
+			return nil, err
+		}
+		added[t] = len(rs)
+	}
+	if extra != nil {
+		if err := extra(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := s.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return nil, fmt.Errorf("committing load: %w", err)
+	}
+	committed = true
+	return added, nil
+}
+
+// splitFirst groups recs by table, keeping the first record of each
+// event_id, and returns the tables in name order.
+func splitFirst(recs []models.Record) (map[models.Table][]models.Record, []models.Table) {
+	byTable := map[models.Table][]models.Record{}
+	seen := map[models.Table]map[string]struct{}{}
+	for _, r := range recs {
+		t := r.Table()
+		ids := seen[t]
+		if ids == nil {
+			ids = make(map[string]struct{}, len(recs))
+			seen[t] = ids
+		}
+		id := r.Base().EventID
+		if _, dup := ids[id]; dup {
+			continue
+		}
+		ids[id] = struct{}{}
+		byTable[t] = append(byTable[t], r)
+	}
+	tables := make([]models.Table, 0, len(byTable))
+	for t := range byTable {
+		tables = append(tables, t)
+	}
+	sort.Slice(tables, func(i, j int) bool { return tables[i] < tables[j] })
+	return byTable, tables
+}
+
+// storedIDs returns, per table, the batch's event ids already stored.
+func (s *Store) storedIDs(ctx context.Context, byTable map[models.Table][]models.Record, tables []models.Table) (map[models.Table]map[string]bool, error) {
+	if _, err := s.conn.ExecContext(ctx, "DELETE FROM "+probeTable); err != nil {
+		return nil, fmt.Errorf("clearing the load's id table: %w", err)
+	}
+	err := s.conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", probeTable)
+		if err != nil {
+			return fmt.Errorf("opening appender for the load's ids: %w", err)
+		}
+		for _, t := range tables {
+			name := string(t)
+			for i, r := range byTable[t] {
+				if i%8192 == 0 && ctx.Err() != nil {
+					app.Close()
+					return ctx.Err()
+				}
+				if err := app.AppendRow(name, r.Base().EventID); err != nil {
+					app.Close()
+					return fmt.Errorf("appending the load's ids: %w", err)
+				}
+			}
+		}
+		if err := app.Close(); err != nil {
+			return fmt.Errorf("flushing the load's ids: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := map[models.Table]map[string]bool{}
+	for _, t := range tables {
+		// The batch side is the small one: DuckDB builds on it and scans
+		// the stored column once (RIGHT_SEMI).
+		rows, err := s.conn.QueryContext(ctx, fmt.Sprintf(`SELECT p.event_id FROM %s p
+			WHERE p.tbl = '%s' AND EXISTS (SELECT 1 FROM main.%s t WHERE t.event_id = p.event_id)`, probeTable, t, t))
+		if err != nil {
+			return nil, fmt.Errorf("looking up stored %s event ids: %w", t, err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("looking up stored %s event ids: %w", t, err)
+			}
+			if out[t] == nil {
+				out[t] = map[string]bool{}
+			}
+			out[t][id] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("looking up stored %s event ids: %w", t, err)
+		}
+	}
+	return out, nil
+}
+
+// appendRows appends records to schema.table through the Appender, in the
+// table's column order (models.Columns).
+func (s *Store) appendRows(ctx context.Context, schema, table string, ncol int, recs []models.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	return s.conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppender(dc.(driver.Conn), "", schema, table)
+		if err != nil {
+			return fmt.Errorf("opening appender for %s: %w", table, err)
+		}
+		vals := make([]driver.Value, ncol)
+		for i, r := range recs {
+			if i%4096 == 0 && ctx.Err() != nil {
+				app.Close()
+				return ctx.Err()
+			}
+			for j, v := range r.Values() {
+				vals[j] = v
+			}
+			if err := app.AppendRow(vals...); err != nil {
+				app.Close()
+				return fmt.Errorf("appending %s row %s: %w", table, r.Base().SourceRef, err)
+			}
+		}
+		if err := app.Close(); err != nil {
+			return fmt.Errorf("flushing appender for %s: %w", table, err)
+		}
+		return nil
+	})
+}
