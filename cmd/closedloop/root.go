@@ -66,6 +66,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&g.configPath, "config", "", "configuration file (default: closedloop.yaml in the working directory, if present)")
+	addProfileFlags(root) // hidden --cpuprofile/--memprofile (profile.go)
 	root.AddCommand(
 		newIngestCmd(g),
 		newGenCmd(g),
