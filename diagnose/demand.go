@@ -31,9 +31,10 @@ type Heatmap [7][24]int64
 
 // Slice is the demand of one category or queue.
 type Slice struct {
-	Key     string  `json:"key"`
-	Cases   int64   `json:"cases"`
-	Heatmap Heatmap `json:"heatmap"`
+	Key   string `json:"key"`
+	Cases int64  `json:"cases"`
+	// Heatmap is the slice's own map (nil once dropped with WithoutSliceMaps).
+	Heatmap *Heatmap `json:"heatmap,omitempty"`
 	// Peak is the busiest hour of the week ("Tue 10:00") and PeakCases its count.
 	Peak      string `json:"peak"`
 	PeakCases int64  `json:"peak_cases"`
@@ -96,7 +97,7 @@ func BuildDemand(cases []DemandCase, loc *time.Location, weekStarts []time.Time,
 	slice := func(m map[string]*Slice, k string) *Slice {
 		s, ok := m[k]
 		if !ok {
-			s = &Slice{Key: k}
+			s = &Slice{Key: k, Heatmap: &Heatmap{}}
 			m[k] = s
 		}
 		return s
@@ -144,11 +145,27 @@ func BuildDemand(cases []DemandCase, loc *time.Location, weekStarts []time.Time,
 	return d
 }
 
+// WithoutSliceMaps drops the per-category and per-queue heatmaps (their
+// peaks stay), for a compact copy such as the pack's data section.
+func (d *Demand) WithoutSliceMaps() *Demand {
+	c := *d
+	strip := func(in []Slice) []Slice {
+		out := make([]Slice, len(in))
+		for i, s := range in {
+			s.Heatmap = nil
+			out[i] = s
+		}
+		return out
+	}
+	c.ByCategory, c.ByQueue = strip(d.ByCategory), strip(d.ByQueue)
+	return &c
+}
+
 // slices orders slices by volume (descending), then key, with their peaks.
 func slices(m map[string]*Slice) []Slice {
 	out := make([]Slice, 0, len(m))
 	for _, s := range m {
-		s.Peak, s.PeakCases = peak(s.Heatmap)
+		s.Peak, s.PeakCases = peak(*s.Heatmap)
 		out = append(out, *s)
 	}
 	sort.Slice(out, func(i, j int) bool {

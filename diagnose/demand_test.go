@@ -84,6 +84,12 @@ func TestDemandMapAcrossDST(t *testing.T) {
 	if d.ByCategory[0].Key != "billing" || d.ByCategory[0].Cases != 5 || d.ByCategory[1].Key != "payments" {
 		t.Errorf("by category %+v", d.ByCategory)
 	}
+	if b := d.ByCategory[0].Heatmap; b[6][0] != 1 || b[6][1] != 1 || b[6][2] != 1 || b[0][0] != 1 || b[6][23] != 1 || d.ByCategory[0].Peak != "Mon 00:00" {
+		t.Errorf("billing's own map: Sun 00..02 = %d %d %d, peak %s", b[6][0], b[6][1], b[6][2], d.ByCategory[0].Peak)
+	}
+	if c := d.WithoutSliceMaps(); c.ByCategory[0].Heatmap != nil || c.ByCategory[0].Peak != "Mon 00:00" || d.ByCategory[0].Heatmap == nil || c.Heatmap != d.Heatmap {
+		t.Error("WithoutSliceMaps must drop the slices' maps of a copy only")
+	}
 	if len(d.ByQueue) != 3 || d.ByQueue[2].Key != "(none)" {
 		t.Errorf("by queue %+v", d.ByQueue)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/closedloop/closedloop/diagnose"
 	"github.com/closedloop/closedloop/stats"
 	"github.com/closedloop/closedloop/store"
 	"github.com/closedloop/closedloop/transforms"
@@ -37,6 +38,14 @@ type Options struct {
 	// Sources are the sources expected to send events every week, in
 	// addition to those seen during the trend window.
 	Sources []string
+	// ScaleMinWins is the scale gate's number of significant wins (config
+	// diagnose.scale_gate_min_wins; 0: DefaultScaleMinWins).
+	ScaleMinWins int
+	// Diagnose holds the thresholds of the "where to automate next"
+	// section (nil: the defaults); DiagnoseDays its window, the days
+	// ending with the reported week (0: 30).
+	Diagnose     *diagnose.Thresholds
+	DiagnoseDays int
 }
 
 // Pack is everything the weekly governance pack shows. It is embedded in
@@ -64,7 +73,12 @@ type Pack struct {
 	Changes   Changes       `json:"what_changed"`
 	Defs      []DefRow      `json:"definitions"`
 	Pilot     *Comparison   `json:"pilot,omitempty"`
-	Figures   []FigureRow   `json:"figures"`
+	// Diagnosis ranks workflows and categories by resolution fit over the
+	// DiagnoseDays before the end of the week; Demand maps the trend
+	// weeks' cases by local hour of the week, category and queue.
+	Diagnosis *diagnose.Result `json:"diagnosis,omitempty"`
+	Demand    *diagnose.Demand `json:"demand,omitempty"`
+	Figures   []FigureRow      `json:"figures"`
 
 	drill  []drill
 	trends map[string][]*float64
@@ -543,9 +557,14 @@ func Build(ctx context.Context, st store.Store, opt Options) (*Pack, error) {
 		if err != nil {
 			return nil, fmt.Errorf("baseline: %w", err)
 		}
-		if p.Pilot, err = Compare(ctx, st, ps, bs, weeks[0].from, to, asof, opt.Loc); err != nil {
+		if p.Pilot, err = CompareGate(ctx, st, ps, bs, weeks[0].from, to, asof, opt.Loc, opt.ScaleMinWins); err != nil {
 			return nil, err
 		}
+	}
+
+	// Where to automate next, and the demand map.
+	if err := p.addDiagnosis(ctx, st, opt, starts, to, asof); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

@@ -207,6 +207,7 @@ func (p *Pack) chartSet() map[string]chart {
 	src, sv := reasons(p.Quality.RejectsBySource)
 	add("rejects-source", "Rejected input by source", "Documents and lines that could not be read, by the collector that rejected them (all rejects in the store).",
 		40+22*max(len(src), 2), barChart(chartID("rejects-source"), 40+22*max(len(src), 2), src, []barSeries{{"rejected", sv, colWarn}}, false, true))
+	p.demandCharts(add)
 	return out
 }
 
