@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/closedloop/closedloop/models"
@@ -84,4 +85,15 @@ func Fingerprint(path string) (FileCheckpoint, error) {
 		ModTime:      fi.ModTime().UTC().Truncate(time.Microsecond),
 		SHA256Prefix: hex.EncodeToString(h.Sum(nil)),
 	}, nil
+}
+
+// defaultBatchRecords is the batch size when Options leave it unset:
+// 50 000 records, or $CLOSEDLOOP_INGEST_BATCH_RECORDS (smaller batches
+// commit, and checkpoint, more often at some cost in speed; the crash test
+// uses it to put many checkpoints into a short run).
+func defaultBatchRecords() int {
+	if n, err := strconv.Atoi(os.Getenv("CLOSEDLOOP_INGEST_BATCH_RECORDS")); err == nil && n > 0 {
+		return n
+	}
+	return 50_000
 }

@@ -205,3 +205,24 @@ func TestRejectCopiesArePseudonymised(t *testing.T) {
 		t.Fatalf("%d rejects, want 4", n)
 	}
 }
+
+// TestCheckDecoded is the check other decoders of documents (the webhook
+// receiver) can apply: not UTF-8, in the future, or fine.
+func TestCheckDecoded(t *testing.T) {
+	now := time.Now()
+	m := &models.Message{MessageID: "m1", TS: now.Add(time.Hour)}
+	if r := ingest.CheckDecoded(ingest.Doc{Raw: []byte(`{"id":"m1"}`)}, []models.Record{m}, now); r != "" {
+		t.Errorf("an event an hour ahead was refused: %s", r)
+	}
+	m.TS = now.Add(25 * time.Hour)
+	if r := ingest.CheckDecoded(ingest.Doc{Raw: []byte(`{"id":"m1"}`)}, []models.Record{m}, now); !strings.Contains(r, "is in the future") {
+		t.Errorf("an event 25 h ahead: %q", r)
+	}
+	if r := ingest.CheckDecoded(ingest.Doc{Raw: []byte("{\"id\":\"m\xff\"}")}, nil, now); !strings.Contains(r, "invalid UTF-8 at byte 9") {
+		t.Errorf("invalid UTF-8: %q", r)
+	}
+	rj := ingest.NewReject(ingesttest.Env(t), "meta", "webhook:1", `from "+44 7700 900123" is odd`, []byte(`{"from":"447700900123"}`))
+	if strings.Contains(rj.Reason+rj.Raw, "900123") || rj.EventID == "" {
+		t.Errorf("reject keeps the number or has no id: %+v", rj)
+	}
+}

@@ -28,7 +28,8 @@ type Options struct {
 	Source string
 	Env    *Env
 	Loader Loader
-	// BatchRecords bounds the records held before a load (default 50 000).
+	// BatchRecords bounds the records held before a load (default 50 000,
+	// or $CLOSEDLOOP_INGEST_BATCH_RECORDS).
 	BatchRecords int
 	// Workers decoding in parallel (default: number of CPUs).
 	Workers int
@@ -136,7 +137,7 @@ func Run(ctx context.Context, opt Options, paths []string) (Summary, error) {
 		forced = c
 	}
 	if opt.BatchRecords <= 0 {
-		opt.BatchRecords = 50_000
+		opt.BatchRecords = defaultBatchRecords()
 	}
 	if opt.Workers <= 0 {
 		opt.Workers = runtime.NumCPU()
@@ -267,44 +268,39 @@ func runFile(ctx context.Context, opt Options, forced Collector, path string, cp
 	}()
 	go func() { wg.Wait(); close(done) }()
 
-	// Reassemble chunks in file order and load in bounded batches.
+	// Reassemble chunks in file order into bounded batches. A loader
+	// goroutine writes each batch while the next one is decoded, so the
+	// store and the decoders work at the same time; at most two batches
+	// are held (one loading, one filling).
+	type loadJob struct {
+		recs     []models.Record
+		docsDone int64
+		final    bool
+	}
+	loads := make(chan loadJob)
+	loaderDone := make(chan error, 1)
+	go func() {
+		var lerr error
+		for j := range loads {
+			if lerr != nil {
+				continue // drain: the writer stops sending soon
+			}
+			if lerr = load(ctx, opt, cp, path, j.recs, j.docsDone, j.final, sum); lerr != nil {
+				cancel()
+			}
+		}
+		loaderDone <- lerr
+	}()
 	pending := map[int]*chunk{}
 	next := 0
 	var batch []models.Record
-	flush := func(final bool) error {
-		var added map[models.Table]int
-		var err error
-		switch {
-		case cp != nil && (len(batch) > 0 || final):
-			c := *cp
-			c.DocsDone, c.Completed = itemsDone, final
-			added, err = opt.Loader.(CheckpointLoader).LoadWithCheckpoint(ctx, batch, c)
-		case len(batch) == 0:
-			return nil
-		default:
-			added, err = opt.Loader.Load(ctx, batch)
+	send := func(final bool) {
+		if len(batch) == 0 && (cp == nil || !final) {
+			return
 		}
-		if err != nil {
-			return fmt.Errorf("loading records from %s: %w", path, err)
-		}
-		stored := 0
-		for t, n := range added {
-			sum.Ingested[t] += n
-			if t != models.TableRejects {
-				stored += n
-			}
-		}
-		events := 0
-		for _, r := range batch {
-			if r.Table() != models.TableRejects {
-				events++
-			}
-		}
-		sum.Duplicates += events - stored
-		batch = batch[:0]
-		return nil
+		loads <- loadJob{recs: batch, docsDone: itemsDone, final: final}
+		batch = make([]models.Record, 0, opt.BatchRecords+chunkDocs*4)
 	}
-	var loadErr error
 	for c := range done {
 		pending[c.seq] = c
 		for {
@@ -325,25 +321,23 @@ func runFile(ctx context.Context, opt Options, forced Collector, path string, cp
 					fsum.Records++
 				}
 			}
-			if loadErr == nil {
+			if ctx.Err() == nil {
 				batch = append(batch, c.out...)
 				// Batches end between chunks, so between documents.
 				if len(batch) >= opt.BatchRecords {
-					loadErr = flush(false)
-					if loadErr != nil {
-						cancel()
-					}
+					send(false)
 				}
 			}
 		}
 	}
 	rerr := <-readErr
-	if loadErr == nil {
+	if ctx.Err() == nil {
 		// The file is complete when it was read to its end and every chunk
 		// reached the batch.
-		complete := rerr == nil && ctx.Err() == nil && len(pending) == 0
-		loadErr = flush(complete)
+		send(rerr == nil && len(pending) == 0)
 	}
+	close(loads)
+	loadErr := <-loaderDone
 	sum.Documents += fsum.Documents
 	sum.Records += fsum.Records
 	sum.Rejected += fsum.Rejected
@@ -356,6 +350,38 @@ func runFile(ctx context.Context, opt Options, forced Collector, path string, cp
 	return fsum, ctx.Err()
 }
 
+// load writes one batch (with the file's checkpoint when cp is not nil)
+// and adds what it stored to sum. Only the loader goroutine calls it.
+func load(ctx context.Context, opt Options, cp *FileCheckpoint, path string, batch []models.Record, docsDone int64, final bool, sum *Summary) error {
+	var added map[models.Table]int
+	var err error
+	if cp != nil {
+		c := *cp
+		c.DocsDone, c.Completed = docsDone, final
+		added, err = opt.Loader.(CheckpointLoader).LoadWithCheckpoint(ctx, batch, c)
+	} else {
+		added, err = opt.Loader.Load(ctx, batch)
+	}
+	if err != nil {
+		return fmt.Errorf("loading records from %s: %w", path, err)
+	}
+	stored := 0
+	for t, n := range added {
+		sum.Ingested[t] += n
+		if t != models.TableRejects {
+			stored += n
+		}
+	}
+	events := 0
+	for _, r := range batch {
+		if r.Table() != models.TableRejects {
+			events++
+		}
+	}
+	sum.Duplicates += events - stored
+	return nil
+}
+
 // MaxRawBytes bounds the copy of a rejected input kept in the rejects table.
 const MaxRawBytes = 2048
 
@@ -363,12 +389,7 @@ func decodeChunk(opt Options, forced Collector, c *chunk) {
 	env := opt.Env
 	reject := func(source, ref, reason string, raw []byte) {
 		c.nrej++
-		r := &models.Reject{Reason: redact(reason, env.Pseudo), Raw: rejectRaw(raw, env.Pseudo)}
-		r.Source = source
-		r.SourceRef = ref
-		r.IngestedAt = env.Now
-		r.EventID = models.HashID(source, ref, reason, r.Raw)
-		c.out = append(c.out, r)
+		c.out = append(c.out, NewReject(env, source, ref, reason, raw))
 	}
 	for _, re := range c.bad {
 		name := "auto"

@@ -203,6 +203,17 @@ func TestNoCustomerNumbersLeak(t *testing.T) {
 	if len(ids.set) < 1000 {
 		t.Fatalf("collected only %d customer numbers from the inputs", len(ids.set))
 	}
+	// The scanner finds them where they are: in the inputs.
+	for _, f := range []string{filepath.Join(demo, "meta", "webhooks-0001.jsonl"), filepath.Join(demo, "chatwoot", "webhooks-0001.jsonl"),
+		filepath.Join(demo, "workflow", "cases.jsonl")} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(ids.find(b)); n < 100 {
+			t.Fatalf("the scanner finds only %d customer numbers in %s", n, f)
+		}
+	}
 
 	t.Logf("collected the inputs' customer numbers: %s", time.Since(began).Round(time.Second))
 	began = time.Now()
