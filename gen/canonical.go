@@ -44,6 +44,15 @@ type writebackRow struct {
 	Error          string `json:"error,omitempty"`
 }
 
+type actionRow struct {
+	CaseID     string `json:"case_id"`
+	CustomerID string `json:"customer_id"`
+	Workflow   string `json:"workflow"`
+	Step       string `json:"step"`
+	Channel    string `json:"channel"`
+	TS         string `json:"ts"`
+}
+
 type consentRow struct {
 	CustomerID string `json:"customer_id"`
 	Channel    string `json:"channel"`

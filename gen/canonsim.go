@@ -27,6 +27,9 @@ func (s *caseSim) messageRow(t int64, o *outMsg, senderType, kind, template stri
 	row := messageRow{MessageID: o.id, CaseID: s.caseID, CustomerID: s.cust.waID, Direction: "outbound",
 		SenderType: senderType, Kind: kind, TemplateName: template, Channel: "whatsapp",
 		BusinessNumber: s.q.phoneID, TS: rfc3339ms(t)}
+	if senderType == "agent" && s.viaNumber != "" {
+		row.BusinessNumber = s.viaNumber
+	}
 	s.out.add(&s.out.messages, t, s.enc.line(row))
 	if t < s.end {
 		s.counts["messages."+senderType]++

@@ -23,6 +23,9 @@ type caseOut struct {
 	messages   []stamped
 	writebacks []stamped
 	consent    []stamped
+	actions    []stamped
+	twilio     []stamped
+	sendgrid   []stamped
 }
 
 func (c *caseOut) reset() {
@@ -33,6 +36,9 @@ func (c *caseOut) reset() {
 	c.messages = c.messages[:0]
 	c.writebacks = c.writebacks[:0]
 	c.consent = c.consent[:0]
+	c.actions = c.actions[:0]
+	c.twilio = c.twilio[:0]
+	c.sendgrid = c.sendgrid[:0]
 }
 
 func (c *caseOut) add(dst *[]stamped, ts int64, line []byte) {

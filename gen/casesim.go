@@ -10,6 +10,7 @@ import (
 type caseSim struct {
 	*run
 	r    *rand.Rand
+	cr   *rand.Rand // the case's channel stream (channels.go)
 	pc   *plannedCase
 	q    *queue
 	cust customer
@@ -31,6 +32,9 @@ type caseSim struct {
 	// convID is the Meta conversation id shown in statuses of this case.
 	convID string
 	last   int64 // latest event time, for the customer's busy marker
+	// viaNumber, when set, is the number the case's agent messages really
+	// went through (a personal phone instead of the queue's number).
+	viaNumber string
 }
 
 // past reports whether t is at or after the end of the period, where the

@@ -18,6 +18,10 @@ type customer struct {
 	experiment bool // every template fails with 130472
 	noReceipts bool // read receipts switched off: never a "read" status
 	consent    consentProfile
+	// Other channels (channels.go): no WhatsApp account (the engine uses
+	// SMS and e-mail), an SMS number that cannot be reached, an e-mail
+	// address that bounces.
+	noWhatsApp, smsUnreachable, badEmail bool
 }
 
 // consentProfile says how a customer's consent history looks.
@@ -107,6 +111,12 @@ func newCustomer(seed int64, idx int32) customer {
 	c.badNumber = (h>>16)%1000 < 25
 	c.experiment = (h>>26)%1000 < 7
 	c.noReceipts = (h>>36)%100 < 6
+	// Traits added later come from a second hash, so that the first one
+	// keeps giving every customer the same traits as before.
+	h2 := splitmix64(h)
+	c.noWhatsApp = h2%1000 < 90
+	c.smsUnreachable = (h2>>12)%1000 < 60
+	c.badEmail = (h2>>24)%1000 < 40
 	switch p := (h >> 44) % 1000; {
 	case p < 10:
 		c.consent = consentOptedOut
@@ -118,6 +128,23 @@ func newCustomer(seed int64, idx int32) customer {
 		c.consent = consentOptIn
 	}
 	return c
+}
+
+// email is the customer's e-mail address (fictional domains).
+func (c customer) email() string {
+	b := make([]byte, 0, len(c.name)+24)
+	for i := 0; i < len(c.name); i++ {
+		switch ch := c.name[i]; {
+		case ch == ' ':
+			b = append(b, '.')
+		case ch >= 'A' && ch <= 'Z':
+			b = append(b, ch+'a'-'A')
+		default:
+			b = append(b, ch)
+		}
+	}
+	domains := [3]string{"example.com", "example.net", "example.org"}
+	return string(b) + "." + strconv.Itoa(int(c.idx)) + "@" + domains[c.idx%3]
 }
 
 // contactID is the customer's Chatwoot contact id.

@@ -60,7 +60,8 @@ func TestEveryLineParsesWithoutBreakage(t *testing.T) {
 		})
 	}
 	want := 0
-	for _, k := range []string{"meta", "chatwoot", "cases", "messages", "writebacks", "consent", "templates", "audit"} {
+	for _, k := range []string{"meta", "chatwoot", "cases", "messages", "writebacks", "consent", "templates", "audit",
+		"actions", "twilio", "sendgrid"} {
 		if res.Events[k] == 0 {
 			t.Errorf("no %s lines", k)
 		}
@@ -83,7 +84,7 @@ func TestMalformedRate(t *testing.T) {
 	t.Parallel()
 	dir, res := generate(t, Options{Cases: 4000, Seed: 3, Weeks: 4})
 	eligible, broken := 0, 0
-	for _, k := range []string{"meta", "chatwoot", "cases", "messages", "writebacks", "consent"} {
+	for _, k := range []string{"meta", "chatwoot", "cases", "messages", "writebacks", "consent", "actions", "twilio", "sendgrid"} {
 		eligible += res.Events[k]
 	}
 	for _, f := range res.Files {
@@ -468,7 +469,8 @@ func BenchmarkGenerate(b *testing.B) {
 	lines := 0
 	for i := 0; i < b.N; i++ {
 		_, res := generate(b, Options{Out: b.TempDir(), Cases: DefaultCases, Seed: int64(i), Weeks: DefaultWeeks})
-		for _, k := range []string{"meta", "chatwoot", "cases", "messages", "writebacks", "consent", "templates", "audit"} {
+		for _, k := range []string{"meta", "chatwoot", "cases", "messages", "writebacks", "consent", "templates", "audit",
+			"actions", "twilio", "sendgrid"} {
 			lines += res.Events[k]
 		}
 	}
@@ -478,7 +480,9 @@ func BenchmarkGenerate(b *testing.B) {
 func TestDemoConfigYAML(t *testing.T) {
 	y := DemoConfigYAML()
 	for _, want := range []string{"queues:", "collections:", "calendar: collections_hours", "timezone: Asia/Singapore",
-		`mon: ["09:00-14:00", "15:00-18:00"]`, `sat: ["09:00-13:00"]`, "sla_target: 15m"} {
+		`mon: ["09:00-14:00", "15:00-18:00"]`, `sat: ["09:00-13:00"]`, "sla_target: 15m",
+		"registered_numbers:", `"106540352242901"`, `"+443300000201"`, `"notifications@northwind.example"`,
+		"utility: {GB: 0.0220", "countries:", "fallback_wait: 24h"} {
 		if !strings.Contains(y, want) {
 			t.Errorf("DemoConfigYAML lacks %q:\n%s", want, y)
 		}

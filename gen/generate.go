@@ -23,6 +23,7 @@ type run struct {
 	counts   map[string]int
 
 	meta, chatwoot, cases, messages, writebacks, consent, templates, audit *sink
+	actions, twilio, sendgrid                                              *sink
 	auditLog                                                               *auditLog
 	sinks                                                                  []*sink
 	malformers                                                             []*malformer
@@ -72,14 +73,14 @@ func newRun(o Options, w *world) (*run, error) {
 	rn := &run{o: o, seed: o.Seed, w: w, end: end, start: end - int64(o.Weeks)*week, weeks: max(o.Weeks, 1),
 		planRand: newRand(o.Seed, streamPlan), enc: newEncoder(), counts: map[string]int{}}
 	rn.pool = int32(max(1, o.Cases*7/10))
-	for _, d := range []string{"meta", "chatwoot", "workflow"} {
+	for _, d := range []string{"meta", "chatwoot", "workflow", "twilio", "sendgrid"} {
 		if err := os.MkdirAll(filepath.Join(o.Out, d), 0o755); err != nil {
 			return nil, fmt.Errorf("creating output directory: %w", err)
 		}
 	}
 	// Rotated files of an earlier, larger run would be read as part of this one.
-	for _, d := range []string{"meta", "chatwoot"} {
-		old, _ := filepath.Glob(filepath.Join(o.Out, d, "webhooks-[0-9][0-9][0-9][0-9].jsonl"))
+	for _, d := range []string{"meta/webhooks", "chatwoot/webhooks", "twilio/callbacks", "sendgrid/events"} {
+		old, _ := filepath.Glob(filepath.Join(o.Out, d+"-[0-9][0-9][0-9][0-9].jsonl"))
 		for _, f := range old {
 			if err := os.Remove(f); err != nil {
 				return nil, fmt.Errorf("removing stale output: %w", err)
@@ -102,11 +103,17 @@ func newRun(o Options, w *world) (*run, error) {
 	rn.messages = newSink("messages", wf, "messages", 0, mal(4, []string{"ts"}, badEnum{"direction", "sideways"}))
 	rn.writebacks = newSink("writebacks", wf, "writebacks", 0, mal(5, []string{"ts"}, badEnum{"status", "succeeded"}))
 	rn.consent = newSink("consent", wf, "consent", 0, mal(6, []string{"ts"}, badEnum{"status", "subscribed"}))
+	rn.actions = newSink("actions", wf, "actions", 0, mal(7, []string{"ts"}, badEnum{"step", "clicked"}))
+	// A broken form line is cut short (no longer a JSON string).
+	rn.twilio = newSink("twilio", filepath.Join(o.Out, "twilio"), "callbacks", rotateLines, mal(8, nil))
+	rn.sendgrid = newSink("sendgrid", filepath.Join(o.Out, "sendgrid"), "events", rotateLines,
+		mal(9, []string{"timestamp"}, badEnum{"event", "opend"}))
 	// Templates and the audit chain are never broken: one lost approval or
 	// link would change what the data means, not just its quality.
 	rn.templates = newSink("templates", wf, "templates", 0, nil)
 	rn.audit = newSink("audit", wf, "audit", 0, nil)
-	rn.sinks = []*sink{rn.meta, rn.chatwoot, rn.cases, rn.messages, rn.writebacks, rn.consent, rn.templates, rn.audit}
+	rn.sinks = []*sink{rn.meta, rn.chatwoot, rn.cases, rn.messages, rn.writebacks, rn.consent, rn.templates, rn.audit,
+		rn.actions, rn.twilio, rn.sendgrid}
 	rn.auditLog = newAuditLog(rn.audit, end)
 	rn.actualCust = make([]int32, o.Cases)
 	rn.busyUntil = make([]int64, rn.pool)
@@ -184,7 +191,8 @@ func (rn *run) closeAll() error {
 // simulate runs one case and writes its lines.
 func (rn *run) simulate(pc *plannedCase) {
 	rn.out.reset()
-	s := &caseSim{run: rn, r: newRand(rn.seed, streamCase+uint64(pc.idx)), pc: pc, q: rn.w.queues[pc.queue]}
+	s := &caseSim{run: rn, r: newRand(rn.seed, streamCase+uint64(pc.idx)), cr: newRand(rn.seed, streamChannel+uint64(pc.idx)),
+		pc: pc, q: rn.w.queues[pc.queue]}
 	s.cust = newCustomer(rn.seed, rn.chooseCustomer(s))
 	rn.actualCust[pc.idx] = s.cust.idx
 	s.convID = hexID(s.r, 32)
@@ -205,6 +213,9 @@ func (rn *run) simulate(pc *plannedCase) {
 	writeStamped(rn.messages, rn.out.messages, rn.end)
 	writeStamped(rn.writebacks, rn.out.writebacks, rn.end)
 	writeStamped(rn.consent, rn.out.consent, rn.end)
+	writeStamped(rn.actions, rn.out.actions, rn.end)
+	writeStamped(rn.twilio, rn.out.twilio, rn.end)
+	writeStamped(rn.sendgrid, rn.out.sendgrid, rn.end)
 }
 
 // chooseCustomer returns the case's customer: a follow-up keeps the

@@ -12,6 +12,9 @@ const (
 	streamGlobal uint64 = 2
 	streamSink   uint64 = 3 << 40 // + sink number
 	streamCase   uint64 = 4 << 40 // + planning index of the case
+	// streamChannel drives a case's SMS, e-mail and mini-app decisions
+	// (+ planning index), apart from its WhatsApp stream.
+	streamChannel uint64 = 5 << 40
 )
 
 // newRand returns a PCG generator for one stream of the seed.

@@ -19,7 +19,18 @@ func (s *caseSim) runWorkflow() {
 	if s.past(t) {
 		return
 	}
+	if s.cust.noWhatsApp {
+		// No WhatsApp account: the engine goes straight to SMS, then e-mail.
+		s.reachOffWhatsApp(t, []string{"sms", "email"})
+		return
+	}
 	o := s.sendTemplate(t, trigger)
+	if o.err != nil && chance(s.cr, 0.8) {
+		// WhatsApp failed: the engine falls back to SMS within minutes,
+		// then to e-mail.
+		s.reachOffWhatsApp(t+between(s.cr, 2*minute, 10*minute), []string{"sms", "email"})
+		return
+	}
 	if o.err != nil && chance(s.r, 0.4) {
 		// The engine retries the next day with the reminder.
 		if t2 := t + between(s.r, 20*hour, 28*hour); !s.past(t2) {
@@ -32,8 +43,14 @@ func (s *caseSim) runWorkflow() {
 	}
 	responds := chance(s.r, s.wf.respondP)
 	if !responds {
+		read := s.settleNow(o)
 		t2 := o.sent + between(s.r, 24*hour, 48*hour)
 		if s.past(t2) {
+			return
+		}
+		if (read == 0 || read-o.sent > 24*hour) && chance(s.cr, 0.75) {
+			// Unread for a day: the reminder goes by SMS (then e-mail).
+			s.reachOffWhatsApp(t2, []string{"sms", "email"})
 			return
 		}
 		o2 := s.sendTemplate(t2, s.reminder(t2))
@@ -134,7 +151,37 @@ func (s *caseSim) handoverP() float64 {
 	return s.wf.handoverP
 }
 
-// botFlow walks the customer through the workflow's steps from t.
+// settleNow decides at once whether and when the customer reads o (as
+// settle would at the end of the case) and emits its statuses; it returns
+// the read time (0: never read).
+func (s *caseSim) settleNow(o *outMsg) int64 {
+	keep := s.pending[:0]
+	found := false
+	for _, p := range s.pending {
+		if p == o {
+			found = true
+			continue
+		}
+		keep = append(keep, p)
+	}
+	s.pending = keep
+	if !found {
+		return 0
+	}
+	var read int64
+	if !s.cust.noReceipts && chance(s.cr, 0.7) {
+		read = o.delivered + 1000 + int64(lognormal(s.cr, float64(3*minute), 1.5))
+	}
+	s.emitStatuses(o, read)
+	return read
+}
+
+// botFlow walks the customer through the workflow's steps from t (the
+// customer tapped the button that opens the in-message action). The
+// action's telemetry goes to actions.jsonl: link_opened and action_started
+// now, identity_validated when the identity step passes (the OTP for
+// identity workflows, the first answer for the others), identity_failed
+// when it does not, action_submitted just before completion.
 func (s *caseSim) botFlow(t int64) {
 	steps := s.steps()
 	handover := chance(s.r, s.handoverP())
@@ -144,6 +191,23 @@ func (s *caseSim) botFlow(t int64) {
 	}
 	drop := !handover && chance(s.r, 0.08)
 	dropAt := s.r.IntN(len(steps))
+	opened := t + between(s.cr, second, 4*second)
+	s.action(opened, "link_opened", "whatsapp")
+	skew := chance(s.cr, 0.04) // the phone's clock: started is stamped after the validation
+	if !skew {
+		s.action(opened+between(s.cr, 2*second, 10*second), "action_started", "whatsapp")
+	}
+	validated := false
+	validate := func(at int64) {
+		if validated {
+			return
+		}
+		validated = true
+		s.action(at, "identity_validated", "whatsapp")
+		if skew {
+			s.action(at+between(s.cr, second, 4*second), "action_started", "whatsapp")
+		}
+	}
 	for i, st := range steps {
 		t += between(s.r, 1500, 6*second)
 		ctx := ""
@@ -153,6 +217,7 @@ func (s *caseSim) botFlow(t int64) {
 			}
 			o := s.sendTemplate(t, otpTemplate)
 			if o.err != nil {
+				s.action(t+between(s.cr, 10*second, 30*second), "identity_failed", "whatsapp")
 				s.handover(t+between(s.r, 30*second, 2*minute), "identity_failed")
 				return
 			}
@@ -172,20 +237,29 @@ func (s *caseSim) botFlow(t int64) {
 			return
 		}
 		s.customerSays(t, st.answer(s, ctx))
+		if st.otp || !s.wf.identity {
+			validate(t + between(s.cr, 300, 2*second))
+		}
 		if handover && i == failAt {
 			t += between(s.r, 1500, 5*second)
 			if !s.botSays(t, pick(s.r, botHandoverLines), false) {
 				return
 			}
-			s.handover(t+between(s.r, 200, 2*second), s.handoverReason(s.wf.reasons))
+			reason := s.handoverReason(s.wf.reasons)
+			if reason == "identity_failed" {
+				s.action(t-between(s.cr, second, 5*second), "identity_failed", "whatsapp")
+			}
+			s.handover(t+between(s.r, 200, 2*second), reason)
 			return
 		}
 	}
 	t += between(s.r, 1000, 4*second)
+	s.action(t-between(s.cr, 200, 900), "action_submitted", "whatsapp")
 	if !s.caseEvent(t, "completed", "customer", "", "") {
 		return
 	}
 	s.botSays(t+between(s.r, 500, 3*second), "All done, thank you! You'll get a confirmation shortly.", false)
+	s.confirmation(t + between(s.cr, 5*second, minute))
 	s.writebacks(t, false, "")
 	if s.wf.reviewRejectP > 0 && chance(s.r, s.wf.reviewRejectP) {
 		// The back office rejects the upload on review and hands the run
@@ -208,10 +282,16 @@ func (s *caseSim) doneTag() string { return pick(s.r, s.wf.doneTags) }
 // handover routes the run to an agent, who talks to the customer and
 // either completes the action on their behalf or closes the case.
 func (s *caseSim) handover(t int64, reason string) {
+	if chance(s.cr, 0.04) {
+		reason = "" // the engine's handover step did not record why
+	}
 	if !s.caseEvent(t, "handover", "bot", reason, "") {
 		return
 	}
 	agent := s.r.IntN(len(s.q.agents))
+	if s.q.name == "collections" && agent == rogueAgent && chance(s.cr, 0.6) {
+		s.viaNumber = rogueNumber // the agent answers from their own phone
+	}
 	email := agentEmail(s.q.agents[agent])
 	pickup := s.agentReplyTime(t, true)
 	if pickup-t > 4*minute && chance(s.r, 0.4) {
@@ -253,6 +333,7 @@ func (s *caseSim) handover(t int64, reason string) {
 		if !s.caseEvent(t, "completed", email, "", "") {
 			return
 		}
+		s.confirmation(t + between(s.cr, 5*second, minute))
 		s.writebacks(t, true, s.q.agents[agent])
 		s.finish(t+between(s.r, minute, 10*minute), email, s.doneTag())
 		return
@@ -302,6 +383,13 @@ func (s *caseSim) finish(t int64, actor, tag string) {
 	}
 	if !s.caseEvent(t, "resolved", actor, "", tag) {
 		return
+	}
+	if chance(s.cr, 0.04) {
+		// A thank-you days later, when no case is open: it reaches
+		// WhatsApp but nobody opens a ticket for it.
+		if late := t + between(s.cr, 2*day, 6*day); !s.past(late) {
+			s.metaInbound(late, textIn(pick(s.cr, customerThanks)))
+		}
 	}
 	if !chance(s.r, 0.02) {
 		return

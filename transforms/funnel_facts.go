@@ -296,6 +296,12 @@ func (c *funnelCase) factRow(st map[string]*msgStatus, wait time.Duration) []any
 			fallback, reason, fallbackAt = true, r, firstUse[seq[1]]
 		}
 	}
+	// Opening the action's link shows the message was read, also on
+	// channels without read receipts (SMS) and for customers who switched
+	// them off.
+	if t, ok := c.steps["link_opened"]; ok {
+		earliest(&read, &t)
+	}
 	step := func(name string) any {
 		if t, ok := c.steps[name]; ok {
 			return t

@@ -197,6 +197,9 @@ func writeFunnelTable(w io.Writer, fr transforms.FunnelResult, from, to time.Tim
 	fmt.Fprintf(w, "\ncost (%s)  total %.4f = WhatsApp %.4f + SMS %.4f + e-mail %.4f; %d completed; per completed case %s\n",
 		c.Currency, c.Total, c.WhatsApp, c.SMS, c.Email, c.Completed, per)
 	for _, l := range c.Lines {
+		if l.Channel == "whatsapp" && l.Billable == 0 {
+			continue // free (service) and failed messages
+		}
 		what := l.Channel
 		if l.Category != "" {
 			what += " " + l.Category
