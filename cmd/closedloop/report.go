@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/closedloop/closedloop/config"
+	"github.com/closedloop/closedloop/diagnose"
 	"github.com/closedloop/closedloop/reports"
 	"github.com/closedloop/closedloop/store"
 )
@@ -115,11 +116,13 @@ func writePack(cmd *cobra.Command, cfg *config.Config, st store.Store, week stri
 	for s := range cfg.Freshness {
 		sources = append(sources, s)
 	}
+	th := diagnose.ThresholdsFrom(cfg.Diagnose)
 	p, err := reports.Build(cmd.Context(), st, reports.Options{
 		Week: week, Loc: loc, AsOf: cutoff, Calendars: cal,
 		WarnOnly: cfg.Gates.WarnOnly, Force: f.force,
 		Pilot: pilot, Baseline: baseline,
 		FreshnessLimit: cfg.FreshnessLimit, Sources: sortedStrings(sources),
+		ScaleMinWins: cfg.Diagnose.ScaleGateMinWins, Diagnose: &th, DiagnoseDays: cfg.Diagnose.Days,
 	})
 	var ge *reports.GateError
 	if errors.As(err, &ge) {
