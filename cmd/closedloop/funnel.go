@@ -19,7 +19,9 @@ func init() { extraCommands = append(extraCommands, newFunnelCmd) }
 
 // FallbackWait implements transforms.FunnelSettings: the funnel facts use
 // the configured funnel.fallback_wait.
-func (c configCalendars) FallbackWait() time.Duration { return time.Duration(c.cfg.Funnel.FallbackWait) }
+func (c configCalendars) FallbackWait() time.Duration {
+	return time.Duration(c.cfg.Funnel.FallbackWait)
+}
 
 type funnelFlags struct {
 	db, workflow, from, to, tz, asof, format string
