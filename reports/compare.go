@@ -166,8 +166,10 @@ type MetricComparison struct {
 	// Decidable is false when a cohort is too small for the test.
 	Decidable bool   `json:"decidable"`
 	TooSmall  string `json:"too_small,omitempty"`
-	// Needed is the cases per cohort that would detect the observed
-	// difference with 80% power at α = 0.05 (nil: no difference observed).
+	// Needed is the cases per cohort that would decide: enough to detect
+	// the observed difference with 80% power at α = 0.05, and enough for
+	// the test's own rules (30 cases, 5 expected successes and failures
+	// under the pooled rate). Nil: no difference observed.
 	Needed  *int64 `json:"needed_per_cohort"`
 	Verdict string `json:"verdict"`
 }
@@ -302,7 +304,7 @@ func decide(mc *MetricComparison, x1, n1, x2, n2 int64, better Direction) {
 	d, z, p := round6(t.Diff), round6(t.Z), round6(t.P)
 	mc.Diff, mc.Z, mc.P = &d, &z, &p
 	if t.Diff != 0 {
-		need := int64(math.Ceil(stats.SampleSize(t.P1, t.P2, 0.05, 0.80)))
+		need := decideSize(stats.SampleSize(t.P1, t.P2, 0.05, 0.80), t.Pooled)
 		mc.Needed = &need
 	}
 	var why []string
@@ -367,6 +369,19 @@ func countOverlap(ctx context.Context, st store.Store, a, b Selector, from, to t
 		return 0, fmt.Errorf("counting overlap of cohorts: %w", err)
 	}
 	return n, nil
+}
+
+// decideSize is the cases per cohort that decide a rate comparison: the
+// power-based size n, at least MinN, and enough for MinExpected successes
+// and failures under the pooled rate.
+func decideSize(n, pooled float64) int64 {
+	need := max(int64(math.Ceil(n)), stats.MinN)
+	for _, q := range []float64{pooled, 1 - pooled} {
+		if q > 0 {
+			need = max(need, int64(math.Ceil(stats.MinExpected/q-1e-9)))
+		}
+	}
+	return need
 }
 
 func round6(v float64) float64 {

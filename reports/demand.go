@@ -26,6 +26,10 @@ const DemandTopCategories = 5
 // chart's element id (the pack uses "chart-demand-heatmap"). The map's
 // buckets are already in the report time zone (diagnose.HourOfWeek).
 func DemandHeatmapOption(h diagnose.Heatmap, id string, height int) json.RawMessage {
+	hours := make([]string, 24)
+	for i := range hours {
+		hours[i] = fmt.Sprintf("%02d", i)
+	}
 	c := charts.NewHeatMap()
 	c.SetGlobalOptions(
 		initOpts(id, height),
@@ -33,8 +37,10 @@ func DemandHeatmapOption(h diagnose.Heatmap, id string, height int) json.RawMess
 		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "item"}),
 		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
 		charts.WithGridOpts(opts.Grid{Left: "8", Right: "16", Top: "8", Bottom: "48", ContainLabel: opts.Bool(true)}),
-		charts.WithXAxisOpts(opts.XAxis{Type: "category", SplitArea: &opts.SplitArea{Show: opts.Bool(true)},
-			AxisLabel: &opts.AxisLabel{FontSize: 10, Interval: "1"}}),
+		// The axes carry their data: go-echarts' heatmap does not copy
+		// SetXAxis into the option.
+		charts.WithXAxisOpts(opts.XAxis{Type: "category", Data: hours, SplitArea: &opts.SplitArea{Show: opts.Bool(true)},
+			AxisLabel: &opts.AxisLabel{FontSize: 9, Interval: "0"}}),
 		charts.WithYAxisOpts(opts.YAxis{Type: "category", Data: diagnose.Weekdays, Inverse: opts.Bool(true),
 			SplitArea: &opts.SplitArea{Show: opts.Bool(true)}, AxisLabel: &opts.AxisLabel{FontSize: 10}}),
 		charts.WithVisualMapOpts(opts.VisualMap{Type: "continuous", Calculable: opts.Bool(true), Min: 0,
@@ -42,11 +48,6 @@ func DemandHeatmapOption(h diagnose.Heatmap, id string, height int) json.RawMess
 			InRange:   &opts.VisualMapInRange{Color: []string{"#f7fbff", "#6baed6", "#08306b"}},
 			TextStyle: &opts.TextStyle{FontSize: 10}}),
 	)
-	hours := make([]string, 24)
-	for i := range hours {
-		hours[i] = fmt.Sprintf("%02d", i)
-	}
-	c.SetXAxis(hours)
 	var data []opts.HeatMapData
 	for d := range h {
 		for hr, n := range h[d] {
@@ -133,7 +134,7 @@ func (p *Pack) addDiagnosis(ctx context.Context, st store.Store, opt Options, st
 func init() {
 	// qualityNo numbers the data-quality section after the optional ones.
 	funcs["qualityNo"] = func(p *Pack) int {
-		n := 9
+		n := 10
 		if p.Pilot != nil {
 			n++
 		}

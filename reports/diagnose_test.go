@@ -93,7 +93,7 @@ func TestDiagnosisOnTheTestStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, want := range []string{`id="chart-demand-heatmap"`, `id="chart-demand-trend"`, `<section id="diagnosis">`,
-			"Where to automate next", "Scale gate: ", `"type":"heatmap"`} {
+			"Where to automate next", "Scale gate: ", `"type":"heatmap"`, `"data":["00","01","02",`, `"data":["Mon","Tue","Wed","Thu","Fri","Sat","Sun"]`} {
 			if !bytes.Contains(html, []byte(want)) {
 				t.Errorf("the pack has no %s", want)
 			}

@@ -185,15 +185,7 @@ func proportionMeasure(m MetricComparison) GateMeasure {
 		Pilot: rateText(m.Pilot), Baseline: rateText(m.Baseline), PilotN: m.Pilot.N, BaselineN: m.Baseline.N,
 		P: m.P, Test: "two-proportion z-test", TooSmall: m.TooSmall}
 	if m.Needed != nil {
-		need := max(*m.Needed, stats.MinN)
-		if n := m.Pilot.N + m.Baseline.N; n > 0 {
-			pooled := float64(m.Pilot.X+m.Baseline.X) / float64(n)
-			for _, q := range []float64{pooled, 1 - pooled} {
-				if q > 0 {
-					need = max(need, int64(math.Ceil(stats.MinExpected/q-1e-9)))
-				}
-			}
-		}
+		need := *m.Needed // already the size that decides (decideSize)
 		g.Needed = &need
 	}
 	if m.Diff != nil {

@@ -30,7 +30,8 @@ func newCompareCmd(g *globals) *cobra.Command {
 			"Wilson interval; differences are tested with the pooled two-proportion z-test. Time to\n" +
 			"resolution (opened to completed) compares medians with the Mann–Whitney U test. A cohort too\n" +
 			"small to decide (under 30 cases, or under 5 expected successes or failures) is said so, with\n" +
-			"the cases per cohort needed to detect the observed difference (80% power, α = 0.05).\n\n" +
+			"the cases per cohort that would decide (80% power to detect the observed difference at α = 0.05,\n" +
+			"and those minimums).\n\n" +
 			"Scale gate: the pilot is ready to scale when it is significantly better (α = 0.05) on at least\n" +
 			"diagnose.scale_gate_min_wins (default 3) of completion, time to resolution, writeback success,\n" +
 			"exception rate and manual wrap-up, and significantly worse on none; otherwise the verdict names\n" +
@@ -165,7 +166,8 @@ func writeComparisonTable(w io.Writer, c *reports.Comparison) error {
 		fmt.Fprintf(w, "  %s\n", line)
 	}
 	fmt.Fprintln(w, "(Wilson score intervals; pooled two-proportion z-test and Mann–Whitney U test with normal approximation, two-sided, α = 0.05;")
-	fmt.Fprintln(w, " NEEDED/COHORT: cases per cohort for 80% power to detect the observed difference; handover is shown but not weighed by the gate)")
+	fmt.Fprintln(w, " NEEDED/COHORT: cases per cohort that would decide: 80% power to detect the observed difference, and the tests' minimums of")
+	fmt.Fprintln(w, " 30 cases and 5 expected successes and failures; handover is shown but not weighed by the gate)")
 	return nil
 }
 
