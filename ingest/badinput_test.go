@@ -231,11 +231,13 @@ func TestBadInputCorpus(t *testing.T) {
 		}
 		return
 	}
-	rejected := 0
+	rejected, kept, skipped := 0, 0, 0
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
 			o, _ := ingestBad(t, c.file, c.source)
 			rejected += len(o.rejects)
+			kept += o.kept
+			skipped += len(o.skipped)
 			if o.kept != c.kept {
 				t.Errorf("kept %d records, want %d (got %s)", o.kept, c.kept, o)
 			}
@@ -256,5 +258,6 @@ func TestBadInputCorpus(t *testing.T) {
 			}
 		})
 	}
-	t.Logf("bad-input corpus: %d files, %d rejects with their reasons", len(cases), rejected)
+	t.Logf("FIGURES bad input: %d files in %d cases: %d documents rejected, each with its reason; %d good records kept beside them; %d skipped",
+		len(files), len(cases), rejected, kept, skipped)
 }
