@@ -144,9 +144,9 @@ func (s *Server) decodeBatch(b batch) ([]models.Record, decodeStats) {
 	st := decodeStats{rejects: map[string]int{}, skipped: map[string]int{}}
 	var out []models.Record
 	reject := func(source, ref, reason string, raw []byte, at time.Time) {
-		r := &models.Reject{Reason: reason, Raw: truncateRaw(raw)}
-		r.Source, r.SourceRef, r.IngestedAt = source, ref, models.UTCms(at)
-		r.EventID = models.HashID(source, ref, reason, r.Raw)
+		// The same reject as `closedloop ingest` writes: customer numbers in
+		// the kept copy are replaced by their pseudonyms, text is valid UTF-8.
+		r := ingest.NewReject(&ingest.Env{Pseudo: s.opt.Pseudo, Now: models.UTCms(at)}, source, ref, reason, raw)
 		out = append(out, r)
 	}
 	for _, bl := range b.bad {
@@ -179,6 +179,15 @@ func (s *Server) decodeBatch(b batch) ([]models.Record, decodeStats) {
 			out = append(out, r)
 		})
 		if err == nil {
+			// Checks the pipeline applies after decoding (valid UTF-8, no
+			// timestamps far in the future): a body failing them becomes a
+			// reject instead of a batch the store refuses for ever.
+			if reason := ingest.CheckDecoded(doc, out[start:], rec.ReceivedAt); reason != "" {
+				out = out[:start]
+				reject(col.Name(), ref, reason, rec.Raw(), rec.ReceivedAt)
+				st.rejects[rec.Endpoint]++
+				continue
+			}
 			st.events += len(out) - start
 			continue
 		}
@@ -191,18 +200,4 @@ func (s *Server) decodeBatch(b batch) ([]models.Record, decodeStats) {
 		st.rejects[rec.Endpoint]++
 	}
 	return out, st
-}
-
-// truncateRaw keeps at most ingest.MaxRawBytes of a rejected body as text.
-func truncateRaw(b []byte) string {
-	if len(b) > ingest.MaxRawBytes {
-		b = b[:ingest.MaxRawBytes]
-	}
-	s := []rune(string(b)) // invalid bytes become U+FFFD
-	out := string(s)
-	for len(out) > ingest.MaxRawBytes {
-		s = s[:len(s)-1]
-		out = string(s)
-	}
-	return out
 }
