@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/closedloop/closedloop/config"
 	"github.com/closedloop/closedloop/diagnose"
 	"github.com/closedloop/closedloop/stats"
 	"github.com/closedloop/closedloop/store"
@@ -46,6 +47,10 @@ type Options struct {
 	// ending with the reported week (0: 30).
 	Diagnose     *diagnose.Thresholds
 	DiagnoseDays int
+	// Config supplies the rate card, the register of business numbers,
+	// pickup targets and the funnel's fallback wait (nil: defaults, no
+	// register).
+	Config *config.Config
 }
 
 // Pack is everything the weekly governance pack shows. It is embedded in
@@ -78,7 +83,12 @@ type Pack struct {
 	// weeks' cases by local hour of the week, category and queue.
 	Diagnosis *diagnose.Result `json:"diagnosis,omitempty"`
 	Demand    *diagnose.Demand `json:"demand,omitempty"`
-	Figures   []FigureRow      `json:"figures"`
+	// Funnels are the reported week's workflow funnels with channel
+	// sequences and cost; Governance the findings of the trend weeks and
+	// the risk log (channels.go).
+	Funnels    []transforms.FunnelResult `json:"funnels"`
+	Governance *transforms.Governance    `json:"governance,omitempty"`
+	Figures    []FigureRow               `json:"figures"`
 
 	drill  []drill
 	trends map[string][]*float64
@@ -468,6 +478,10 @@ func Build(ctx context.Context, st store.Store, opt Options) (*Pack, error) {
 		}
 		p.Findings = append(p.Findings, Finding{KPI: k.kpi, Label: label(k.kpi), Count: f.Numerator, Of: deref(f.Denominator),
 			Explain: k.explain, Items: items})
+	}
+
+	if err := p.addChannels(ctx, st, opt, starts, from, to, asof); err != nil {
+		return nil, err
 	}
 
 	// Data quality and gates.

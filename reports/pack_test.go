@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closedloop/closedloop/config"
 	"github.com/closedloop/closedloop/gen"
 	"github.com/closedloop/closedloop/ingest"
 	_ "github.com/closedloop/closedloop/ingest/all"
@@ -97,8 +98,12 @@ func testOptions(t *testing.T, st store.Store) Options {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg, err := config.Parse([]byte(gen.DemoConfigYAML()))
+	if err != nil {
+		t.Fatal(err)
+	}
 	return Options{Week: testWeek, Loc: loc, AsOf: asof,
-		Pilot: "workflow=promise_to_pay", Baseline: "workflow=address_update"}
+		Pilot: "workflow=promise_to_pay", Baseline: "workflow=address_update", Config: cfg}
 }
 
 func buildPack(t *testing.T) *Pack {
@@ -391,5 +396,57 @@ func TestCompareSmallCohortSaysSo(t *testing.T) {
 	}
 	if !strings.HasPrefix(c.Scale, "not") {
 		t.Errorf("scale verdict %q", c.Scale)
+	}
+}
+
+// The funnel, channel, cost and governance sections hold what the test
+// store holds (the goldens pin the figures; this keeps a regenerated
+// golden from silently losing a section).
+func TestChannelsAndGovernanceSections(t *testing.T) {
+	needCharts(t)
+	p := buildPack(t)
+	byWf := map[string]transforms.FunnelResult{}
+	for _, f := range p.Funnels {
+		byWf[f.Workflow] = f
+	}
+	ptp, ok := byWf["promise_to_pay"]
+	if !ok || ptp.Steps[0].Cases == 0 || ptp.Cost.Total <= 0 || ptp.Cost.PerCompleted == nil {
+		t.Fatalf("promise_to_pay funnel: %+v", ptp)
+	}
+	if len(p.SequenceRows()) < 2 {
+		t.Errorf("channel sequences %+v", p.SequenceRows())
+	}
+	g := p.Governance
+	if g == nil || len(g.Weeks) != 12 || len(g.RiskLog) == 0 || len(g.Templates) == 0 || len(g.Pickup) == 0 {
+		t.Fatalf("governance: %+v", g)
+	}
+	total := map[string]int64{}
+	for _, f := range g.Findings {
+		if !f.Configured {
+			t.Errorf("%s is not configured with the demo configuration", f.Finding)
+		}
+		for _, w := range f.Weekly {
+			total[f.Finding] += w.Count
+		}
+	}
+	for _, name := range []string{transforms.FindingPersonalNumber, transforms.FindingUntrackedConversation,
+		transforms.FindingHandoverNoReason, transforms.FindingPickupOverTarget, transforms.FindingUnreadableDocument} {
+		if total[name] == 0 {
+			t.Errorf("no %s in twelve weeks of the test store (%v)", name, total)
+		}
+	}
+	html, err := p.HTML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`id="channels"`, `id="chart-funnel-promise-to-pay"`, `id="chart-channel-sequences"`, `id="chart-cost"`,
+		`id="chart-trend-findings"`, `id="gov-risk"`, `id="gov-pickup"`, `id="gov-templates"`, "drilldown/finding_personal_number.csv"} {
+		if !bytes.Contains(html, []byte(want)) {
+			t.Errorf("the pack lacks %s", want)
+		}
+	}
+	csvs := p.DrilldownCSVs()
+	if !bytes.HasPrefix(csvs["finding_untracked_conversation"], []byte("week,finding,ts,case_id,unit,key,detail\n")) {
+		t.Errorf("finding CSV: %q", csvs["finding_untracked_conversation"])
 	}
 }

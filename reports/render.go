@@ -208,6 +208,7 @@ func (p *Pack) chartSet() map[string]chart {
 	add("rejects-source", "Rejected input by source", "Documents and lines that could not be read, by the collector that rejected them (all rejects in the store).",
 		40+22*max(len(src), 2), barChart(chartID("rejects-source"), 40+22*max(len(src), 2), src, []barSeries{{"rejected", sv, colWarn}}, false, true))
 	p.demandCharts(add)
+	p.channelCharts(add)
 	return out
 }
 

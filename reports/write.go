@@ -124,6 +124,7 @@ func (p *Pack) DrilldownCSVs() map[string][]byte {
 		w.Flush()
 		res[k] = out[k].Bytes()
 	}
+	p.findingCSVs(res)
 	return res
 }
 

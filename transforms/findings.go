@@ -120,6 +120,7 @@ type AttachmentRow struct {
 
 // ChangeItem is a change of a KPI definition or of configuration.
 type ChangeItem struct {
+	Week    string    `json:"week"`
 	TS      time.Time `json:"ts"`
 	Actor   string    `json:"actor"`
 	Action  string    `json:"action"`
@@ -132,7 +133,7 @@ type DefinitionVersion struct {
 	KPI       string    `json:"kpi"`
 	Version   int       `json:"version"`
 	SHA256    string    `json:"sql_sha256"`
-	FirstSeen time.Time `json:"first_seen"`
+	FirstSeen time.Time `json:"-"` // when this store first recorded it (not stable across stores)
 }
 
 // RiskEntry is one row of the risk log.
@@ -148,11 +149,13 @@ type RiskEntry struct {
 
 // Governance is every finding of a window of weeks.
 type Governance struct {
-	Weeks       []string            `json:"weeks"`
-	Findings    []GovFinding        `json:"findings"`
-	Pickup      []Pickup            `json:"pickup"`
-	Templates   []TemplateScore     `json:"templates"`
-	Attachments []AttachmentRow     `json:"attachments"`
+	Weeks       []string        `json:"weeks"`
+	Findings    []GovFinding    `json:"findings"`
+	Pickup      []Pickup        `json:"pickup"`
+	Templates   []TemplateScore `json:"templates"`
+	Attachments []AttachmentRow `json:"attachments"`
+	// Changes are the KPI definition and configuration changes of the
+	// whole window (the change-control record), oldest first.
 	Changes     []ChangeItem        `json:"changes"`
 	Definitions []DefinitionVersion `json:"definitions"`
 	RiskLog     []RiskEntry         `json:"risk_log"`
@@ -253,7 +256,7 @@ func ComputeGovernance(ctx context.Context, st store.Store, req GovernanceReques
 	if g.Attachments, err = q.attachments(); err != nil {
 		return nil, err
 	}
-	if g.Changes, err = q.changes(); err != nil {
+	if g.Changes, err = q.changes(req.Loc); err != nil {
 		return nil, err
 	}
 	if g.Definitions, err = q.definitions(); err != nil {
@@ -621,7 +624,7 @@ func (q *govQuerier) templateScores() ([]TemplateScore, error) {
 
 func (q *govQuerier) unreadable() ([]FindingItem, error) {
 	return q.items("unreadable documents", `SELECT h.ts, h.case_id, h.case_id || '@' || strftime(h.ts, '%Y-%m-%dT%H:%M:%S.%gZ'),
-			coalesce(c.workflow, h.workflow, '(no workflow)'), coalesce(h.actor, '')
+			coalesce(c.workflow, h.workflow, '(conversation)'), coalesce(h.actor, '')
 		FROM case_events h LEFT JOIN fact_cases c ON c.case_id = h.case_id
 		WHERE h.event = 'handover' AND h.reason = 'document_unreadable'
 		  AND h.ts >= $1 AND h.ts < $2 AND h.ts <= $3
@@ -692,19 +695,20 @@ func (q *govQuerier) attachments() ([]AttachmentRow, error) {
 }
 
 // changes lists the KPI definition and configuration changes of the
-// reported week from the audit log.
-func (q *govQuerier) changes() ([]ChangeItem, error) {
+// window's weeks from the audit log (the change-control record).
+func (q *govQuerier) changes(loc *time.Location) ([]ChangeItem, error) {
 	var out []ChangeItem
 	err := eachRow(q.ctx, q.st.DB(), "changes", `SELECT ts, coalesce(actor, ''), action, coalesce(object_id, ''), coalesce(details, '')
 		FROM audit_events
 		WHERE action IN ('kpi_definition_change', 'config_change') AND ts >= $1 AND ts < $2 AND ts <= $3
-		ORDER BY ts, audit_id`, []any{q.weekFrom, q.to, q.cutoff}, func(rs *sql.Rows) error {
+		ORDER BY ts, audit_id`, []any{q.from, q.to, q.cutoff}, func(rs *sql.Rows) error {
 		var c ChangeItem
 		var ts dbTime
 		if err := rs.Scan(&ts, &c.Actor, &c.Action, &c.Object, &c.Details); err != nil {
 			return err
 		}
 		c.TS = ts.Time.UTC()
+		c.Week = weekOf(c.TS, loc)
 		out = append(out, c)
 		return nil
 	})

@@ -122,6 +122,7 @@ func writePack(cmd *cobra.Command, cfg *config.Config, st store.Store, week stri
 		WarnOnly: cfg.Gates.WarnOnly, Force: f.force,
 		Pilot: pilot, Baseline: baseline,
 		FreshnessLimit: cfg.FreshnessLimit, Sources: sortedStrings(sources),
+		Config:       cfg,
 		ScaleMinWins: cfg.Diagnose.ScaleGateMinWins, Diagnose: &th, DiagnoseDays: cfg.Diagnose.Days,
 	})
 	var ge *reports.GateError
