@@ -1,7 +1,10 @@
 package reliability_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,22 +38,30 @@ func TestConcurrentIngests(t *testing.T) {
 		a, aout, aerr := command(t, "ingest", "--db", db, in)
 		b, bout, berr := command(t, "ingest", "--db", db, in)
 		k, kout, kerr := command(t, "kpi", "--db", db, "--from", "2026-01-01", "--to", "2026-03-01")
-		began := time.Now()
-		if err := a.Start(); err != nil {
-			t.Fatal(err)
+		// Each process is waited for on its own, so that its duration is its own.
+		run := func(c *exec.Cmd, out, errb *bytes.Buffer) <-chan result {
+			ch := make(chan result, 1)
+			began := time.Now()
+			if err := c.Start(); err != nil {
+				t.Fatal(err)
+			}
+			go func() {
+				err := c.Wait()
+				ch <- result{stdout: out.String(), stderr: errb.String(), code: exitCode(err), dur: time.Since(began)}
+			}()
+			return ch
 		}
+		ca := run(a, aout, aerr)
 		time.Sleep(gap)
-		if err := b.Start(); err != nil {
-			t.Fatal(err)
+		cb := run(b, bout, berr)
+		time.Sleep(time.Second)
+		ck := run(k, kout, kerr)
+		ra, rb, rk := <-ca, <-cb, <-ck
+		for _, r := range []result{ra, rb, rk} {
+			if r.code < 0 {
+				t.Fatalf("a process did not run: %s", r)
+			}
 		}
-		rb := finish(t, b.Wait(), bout, berr, time.Since(began))
-		kpiStart := time.Now()
-		if err := k.Start(); err != nil {
-			t.Fatal(err)
-		}
-		rk := finish(t, k.Wait(), kout, kerr, time.Since(kpiStart))
-		ra := finish(t, a.Wait(), aout, aerr, time.Since(began))
-
 		winner, loser := ra, rb
 		if ra.code == 1 {
 			winner, loser = rb, ra
@@ -71,4 +82,16 @@ func TestConcurrentIngests(t *testing.T) {
 			gap, winner.code, winner.dur.Round(time.Millisecond), loser.code, loser.dur.Round(time.Millisecond),
 			strings.TrimSpace(loser.stderr), rk.code)
 	}
+}
+
+// exitCode is a finished process's exit code (-1 when it could not run).
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.ExitCode()
+	}
+	return -1
 }
