@@ -209,6 +209,48 @@ func pct0(v *float64) string {
 	return pct(*v)
 }
 
+// FunnelMatrix is the funnel steps (rows) of every workflow (columns).
+type FunnelMatrix struct {
+	Workflows []string
+	Rows      []FunnelMatrixRow
+}
+
+// FunnelMatrixRow is one step across the workflows.
+type FunnelMatrixRow struct {
+	Label string
+	Cells []FunnelCell
+}
+
+// FunnelCell is one workflow's figures at one step.
+type FunnelCell struct {
+	Cases, Dropped, Without int64
+	Share                   string
+}
+
+// FunnelMatrix lays the funnels out as one table (nil without funnels).
+func (p *Pack) FunnelMatrix() *FunnelMatrix {
+	if len(p.Funnels) == 0 {
+		return nil
+	}
+	m := &FunnelMatrix{}
+	for _, f := range p.Funnels {
+		m.Workflows = append(m.Workflows, f.Workflow)
+	}
+	for i, step := range transforms.FunnelSteps {
+		r := FunnelMatrixRow{Label: stepLabels[step]}
+		for _, f := range p.Funnels {
+			s := f.Steps[i]
+			c := FunnelCell{Cases: s.Cases, Share: pct0(s.Share)}
+			if i > 0 {
+				c.Dropped, c.Without = s.Dropped, s.WithoutPrevious
+			}
+			r.Cells = append(r.Cells, c)
+		}
+		m.Rows = append(m.Rows, r)
+	}
+	return m
+}
+
 // FindingView is one governance finding as the template shows it.
 type FindingView struct {
 	transforms.GovFinding
