@@ -8,10 +8,10 @@ import (
 )
 
 // CheckDecoded returns why a document that its collector accepted must be
-// rejected all the same, or "" when its records may be stored: bytes that
-// are not UTF-8 (the store would keep NULLs, or refuse the whole batch
-// when the column is required) and events stamped more than MaxFuture
-// after now. Run applies it to every document; code that calls a
+// rejected all the same, or "" when its records may be stored: bytes or
+// decoded values that are not UTF-8 (the store would keep NULLs, or refuse
+// the whole batch when the column is required) and events stamped more
+// than MaxFuture after now. Run applies it to every document; code that calls a
 // collector's Decode itself (the webhook receiver) should too, with the
 // time the document was received.
 func CheckDecoded(doc Doc, recs []models.Record, now time.Time) string {
@@ -21,10 +21,7 @@ func CheckDecoded(doc Doc, recs []models.Record, now time.Time) string {
 	if r := futureReason(recs, futureLimit(now)); r != "" {
 		return r
 	}
-	if doc.Format != FormatJSON {
-		return invalidStringReason(recs)
-	}
-	return ""
+	return invalidStringReason(recs)
 }
 
 // NewReject builds the rejects row Run stores for a document: the reason

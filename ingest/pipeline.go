@@ -429,9 +429,9 @@ func decodeChunk(opt Options, forced Collector, c *chunk) {
 		})
 		if err == nil {
 			reason := futureReason(c.out[start:], opt.futureLimit)
-			if reason == "" && d.Format != FormatJSON {
-				// JSON decoders only make valid UTF-8; other formats
-				// (percent-encoded forms) may decode to anything.
+			if reason == "" {
+				// Valid bytes in, but a decoded value may still not be
+				// UTF-8 (a percent-encoded form value, in any file).
 				reason = invalidStringReason(c.out[start:])
 			}
 			if reason != "" {

@@ -37,8 +37,10 @@ func CheckDecode(t *testing.T, c ingest.Collector, env *ingest.Env, doc ingest.D
 		}
 		if err == nil && utf8.Valid(doc.Raw) {
 			for i, v := range vals {
-				if s, ok := v.(string); ok && !utf8.ValidString(s) {
-					t.Fatalf("%s.%s is not valid UTF-8: %q", r.Table(), cols[i], s)
+				// Percent-encoded form values may decode to anything: the
+				// pipeline's check must then reject the document.
+				if s, ok := v.(string); ok && !utf8.ValidString(s) && ingest.CheckDecoded(doc, recs, env.Now) == "" {
+					t.Fatalf("%s.%s is not valid UTF-8 and the pipeline would store it: %q", r.Table(), cols[i], s)
 				}
 			}
 		}

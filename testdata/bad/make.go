@@ -258,6 +258,7 @@ func main() {
 		`"timestamp":"1772442000"`, `"timestamp":{"oops":"+44 7700 900298"}`, 1)))
 
 	add("99_csv_bare_quote_first_field.csv", []byte("case_id,event,ts\nbad\"c99,opened,2026-03-02T09:00:00Z\nbad-c99,opened,2026-03-02T09:00:00Z\n"))
+	add("100_twilio_form_invalid_utf8.form", []byte("SmsMessageSid=SM%93bad&NumMedia=0&SmsSid=SM%93bad&SmsStatus=received&Body=hi&To=whatsapp%3A%2B14123456789&NumSegments=1&MessageSid=SM%93bad&AccountSid=AC1a03647d811fab342c0ad608e382fab2&From=whatsapp%3A%2B447700900300&ApiVersion=2010-04-01"))
 
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
