@@ -37,6 +37,8 @@ type Target struct {
 //	writeback_retry_rate       ≤ 10%
 //	exception_rate             ≤ 20%   workflow cases needing a human
 //	manual_wrap_up_rate        ≤ 5%    cases wrapped up by hand
+//	deflection_rate            ≥ 50%   workflow cases done in the message, no person
+//	fallback_rate              ≤ 15%   workflow cases needing a second channel
 //	consent_violations         0       template sends without opt-in
 //	unapproved_template_sends  0       sends of templates not approved at the time
 var Targets = map[string]Target{
@@ -53,6 +55,8 @@ var Targets = map[string]Target{
 	"writeback_retry_rate":      {0.10, LowerIsBetter, "integrations mostly succeed at the first attempt"},
 	"exception_rate":            {0.20, LowerIsBetter, "at most one workflow case in five needs a person"},
 	"manual_wrap_up_rate":       {0.05, LowerIsBetter, "manual wrap-up is the exception"},
+	"deflection_rate":           {0.50, HigherIsBetter, "half of triggered workflow cases finish inside the message without a person"},
+	"fallback_rate":             {0.15, LowerIsBetter, "most customers are reached on the first channel they are sent"},
 	"consent_violations":        {0, LowerIsBetter, "no template is sent without an opt-in"},
 	"unapproved_template_sends": {0, LowerIsBetter, "no template is sent without Meta's approval"},
 }

@@ -121,18 +121,25 @@ func decodeBody(pseudo *pii.Pseudonymiser, now time.Time, ref string, body []byt
 		return nil, errors.New("sendgrid: no pseudonymiser")
 	}
 	env := &ingest.Env{Pseudo: pseudo, Now: now}
+	doc := ingest.Doc{Raw: body, Format: ingest.FormatJSON, Ref: ref}
 	var recs []models.Record
-	err := Collector{}.Decode(env, ingest.Doc{Raw: body, Format: ingest.FormatJSON, Ref: ref}, func(rec models.Record) {
+	err := Collector{}.Decode(env, doc, func(rec models.Record) {
 		b := rec.Base()
 		b.Source, b.SourceRef, b.IngestedAt = Name, ref, now
 		recs = append(recs, rec)
 	})
 	switch {
-	case err == nil:
-		return recs, nil
 	case errors.Is(err, ingest.ErrSkip):
 		return nil, nil
+	case err == nil:
+		reason := ingest.CheckDecoded(doc, recs, now)
+		if reason == "" {
+			return recs, nil
+		}
+		err = errors.New(reason)
 	}
+	// The body is not kept with the reject: ingest's redaction knows phone
+	// numbers, not e-mail addresses.
 	rej := &models.Reject{Reason: emailRE.ReplaceAllString(err.Error(), "[email]"),
 		Raw: fmt.Sprintf("%d bytes (webhook body not kept: it holds e-mail addresses)", len(body))}
 	rej.Source, rej.SourceRef, rej.IngestedAt = Name, ref, now

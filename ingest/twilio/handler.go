@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -136,22 +135,25 @@ func decodeBody(pseudo *pii.Pseudonymiser, now time.Time, ref string, body []byt
 		return nil, errors.New("twilio: no pseudonymiser")
 	}
 	env := &ingest.Env{Pseudo: pseudo, Now: now}
+	doc := ingest.Doc{Raw: body, Format: ingest.FormatForm, Ref: ref}
 	var recs []models.Record
-	err := Collector{}.Decode(env, ingest.Doc{Raw: body, Format: ingest.FormatForm, Ref: ref}, func(rec models.Record) {
+	err := Collector{}.Decode(env, doc, func(rec models.Record) {
 		b := rec.Base()
 		b.Source, b.SourceRef, b.IngestedAt = Name, ref, now
 		recs = append(recs, rec)
 	})
 	switch {
-	case err == nil:
-		return recs, nil
 	case errors.Is(err, ingest.ErrSkip):
 		return nil, nil
+	case err == nil:
+		reason := ingest.CheckDecoded(doc, recs, now)
+		if reason == "" {
+			return recs, nil
+		}
+		err = errors.New(reason)
 	}
-	rej := &models.Reject{Reason: err.Error(), Raw: fmt.Sprintf("%d bytes (webhook body not kept: it holds phone numbers)", len(body))}
-	rej.Source, rej.SourceRef, rej.IngestedAt = Name, ref, now
-	rej.EventID = models.HashID(Name, ref, rej.Reason, rej.Raw)
-	return []models.Record{rej}, nil
+	// The copy kept with the reject has the customer numbers pseudonymised.
+	return []models.Record{ingest.NewReject(env, Name, ref, err.Error(), body)}, nil
 }
 
 func requestID() string {

@@ -47,6 +47,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	json "github.com/goccy/go-json"
 
@@ -123,6 +124,16 @@ func (Collector) Decode(env *ingest.Env, doc ingest.Doc, emit func(models.Record
 	vals, err := url.ParseQuery(string(body))
 	if err != nil {
 		return fmt.Errorf("twilio: not a form-encoded body: %v", err)
+	}
+	for k, vs := range vals {
+		if !utf8.ValidString(k) {
+			return errors.New("twilio: a parameter name is not valid UTF-8 once percent-decoded")
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return fmt.Errorf("twilio: parameter %s is not valid UTF-8 once percent-decoded", k)
+			}
+		}
 	}
 	cb := callback(vals)
 	sid := ""
