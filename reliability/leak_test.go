@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -24,7 +25,8 @@ import (
 
 // customerKeys are the input fields that hold a customer's number: Meta
 // from, wa_id, recipient_id; Chatwoot phone_number (and the WhatsApp
-// inbox's contact_inbox.source_id, the same number); canonical customer_id.
+// inbox's contact_inbox.source_id, the same number); canonical customer_id
+// (and Twilio's From, To, WaId form fields, below).
 var customerKeys = map[string]bool{"from": true, "wa_id": true, "recipient_id": true, "phone_number": true, "customer_id": true}
 
 // businessKeys hold the company's own numbers, which may be stored.
@@ -95,6 +97,20 @@ func collectIdentifiers(t *testing.T, paths []string) *identifiers {
 	}
 	for _, f := range files {
 		err := ingest.ReadFile(f, func(d ingest.Doc) error {
+			if d.Format == ingest.FormatForm {
+				// Twilio: the customer is From on an inbound message and To
+				// on a status callback; the other side is the business.
+				if q, err := url.ParseQuery(string(d.Raw)); err == nil {
+					cust, biz := "From", "To"
+					if q.Get("MessageStatus") != "" {
+						cust, biz = "To", "From"
+					}
+					ids.add(strings.TrimPrefix(q.Get(cust), "whatsapp:"))
+					ids.add(q.Get("WaId"))
+					ids.business[pii.Normalise(strings.TrimPrefix(q.Get(biz), "whatsapp:"))] = true
+				}
+				return nil
+			}
 			dec := json.NewDecoder(bytes.NewReader(d.Raw))
 			dec.UseNumber()
 			var v any
@@ -108,8 +124,12 @@ func collectIdentifiers(t *testing.T, paths []string) *identifiers {
 			t.Fatal(err)
 		}
 	}
-	for b := range ids.business {
-		delete(ids.set, b)
+	// A business number is the company's (stored as business_number),
+	// whichever way it was written.
+	for id := range ids.set {
+		if ids.business[pii.Normalise(id)] {
+			delete(ids.set, id)
+		}
 	}
 	return ids
 }
