@@ -18,9 +18,9 @@ var (
 	// customer's phone number or id in the sources closedloop reads: Meta
 	// (from, wa_id, recipient_id, user_id …), Chatwoot (phone_number,
 	// identifier, contact_inbox.source_id), canonical (customer_id) and
-	// common webhook forms (From, To). Business numbers
+	// common webhook forms (From, To), SendGrid (email). Business numbers
 	// (display_phone_number, phone_number_id) are the company's and kept.
-	customerKeys = `from|to|wa_id|recipient_id|user_id|parent_user_id|phone_number|phone|msisdn|customer_id|identifier|source_id|contact_id|waid`
+	customerKeys = `from|to|wa_id|recipient_id|user_id|parent_user_id|phone_number|phone|msisdn|customer_id|identifier|source_id|contact_id|waid|email`
 
 	// "key": "value" or "key": 12345, also when the value is cut short.
 	jsonKeyRE = regexp.MustCompile(`(?i)"(` + customerKeys + `)"(\s*:\s*)("(?:[^"\\]|\\.)*(?:"|$)|-?[0-9][0-9.eE+\-]*)`)
