@@ -87,13 +87,14 @@ func Fingerprint(path string) (FileCheckpoint, error) {
 	}, nil
 }
 
-// defaultBatchRecords is the batch size when Options leave it unset:
-// 50 000 records, or $CLOSEDLOOP_INGEST_BATCH_RECORDS (smaller batches
-// commit, and checkpoint, more often at some cost in speed; the crash test
-// uses it to put many checkpoints into a short run).
+// defaultBatchRecords is the records per commit when Options leave it
+// unset: 500 000 records, or $CLOSEDLOOP_INGEST_BATCH_RECORDS (smaller
+// batches commit, and checkpoint, more often at some cost in speed; the
+// crash test uses it to put many checkpoints into a short run). Memory
+// does not grow with it: records are held in parts of PartRecords.
 func defaultBatchRecords() int {
 	if n, err := strconv.Atoi(os.Getenv("CLOSEDLOOP_INGEST_BATCH_RECORDS")); err == nil && n > 0 {
 		return n
 	}
-	return 50_000
+	return 500_000
 }

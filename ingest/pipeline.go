@@ -28,8 +28,10 @@ type Options struct {
 	Source string
 	Env    *Env
 	Loader Loader
-	// BatchRecords bounds the records held before a load (default 50 000,
-	// or $CLOSEDLOOP_INGEST_BATCH_RECORDS).
+	// BatchRecords is the records per commit (default 500 000, or
+	// $CLOSEDLOOP_INGEST_BATCH_RECORDS): a crash redoes at most that much.
+	// Records are held and loaded in parts of at most PartRecords; a
+	// loader that is not a PartLoader commits every part.
 	BatchRecords int
 	// Workers decoding in parallel (default: number of CPUs).
 	Workers int
@@ -268,14 +270,24 @@ func runFile(ctx context.Context, opt Options, forced Collector, path string, cp
 	}()
 	go func() { wg.Wait(); close(done) }()
 
-	// Reassemble chunks in file order into bounded batches. A loader
-	// goroutine writes each batch while the next one is decoded, so the
-	// store and the decoders work at the same time; at most two batches
-	// are held (one loading, one filling).
+	// Reassemble chunks in file order into bounded parts. A loader
+	// goroutine writes each part while the next one is decoded, so the
+	// store and the decoders work at the same time; at most two parts are
+	// held (one loading, one filling). A PartLoader commits every
+	// BatchRecords records and at the end of the file; other loaders
+	// commit every part.
+	part := opt.BatchRecords
+	_, parts := opt.Loader.(PartLoader)
+	parts = parts && cp != nil
+	if parts || part > PartRecords {
+		part = min(part, PartRecords)
+	}
+	sinceCommit := 0
 	type loadJob struct {
 		recs     []models.Record
 		docsDone int64
 		final    bool
+		commit   bool
 	}
 	loads := make(chan loadJob)
 	loaderDone := make(chan error, 1)
@@ -285,7 +297,7 @@ func runFile(ctx context.Context, opt Options, forced Collector, path string, cp
 			if lerr != nil {
 				continue // drain: the writer stops sending soon
 			}
-			if lerr = load(ctx, opt, cp, path, j.recs, j.docsDone, j.final, sum); lerr != nil {
+			if lerr = load(ctx, opt, cp, path, j.recs, j.docsDone, j.final, j.commit, sum); lerr != nil {
 				cancel()
 			}
 		}
@@ -294,12 +306,19 @@ func runFile(ctx context.Context, opt Options, forced Collector, path string, cp
 	pending := map[int]*chunk{}
 	next := 0
 	var batch []models.Record
-	send := func(final bool) {
-		if len(batch) == 0 && (cp == nil || !final) {
+	send := func(final, last bool) {
+		// The file's last part commits whatever is pending; a complete
+		// file stores its checkpoint even when it adds no rows.
+		if len(batch) == 0 && (cp == nil || !final) && !(last && sinceCommit > 0) {
 			return
 		}
-		loads <- loadJob{recs: batch, docsDone: itemsDone, final: final}
-		batch = make([]models.Record, 0, opt.BatchRecords+chunkDocs*4)
+		sinceCommit += len(batch)
+		commit := !parts || last || sinceCommit >= opt.BatchRecords
+		if commit {
+			sinceCommit = 0
+		}
+		loads <- loadJob{recs: batch, docsDone: itemsDone, final: final, commit: commit}
+		batch = make([]models.Record, 0, part+chunkDocs*4)
 	}
 	for c := range done {
 		pending[c.seq] = c
@@ -324,8 +343,8 @@ func runFile(ctx context.Context, opt Options, forced Collector, path string, cp
 			if ctx.Err() == nil {
 				batch = append(batch, c.out...)
 				// Batches end between chunks, so between documents.
-				if len(batch) >= opt.BatchRecords {
-					send(false)
+				if len(batch) >= part {
+					send(false, false)
 				}
 			}
 		}
@@ -334,7 +353,7 @@ func runFile(ctx context.Context, opt Options, forced Collector, path string, cp
 	if ctx.Err() == nil {
 		// The file is complete when it was read to its end and every chunk
 		// reached the batch.
-		send(rerr == nil && len(pending) == 0)
+		send(rerr == nil && len(pending) == 0, true)
 	}
 	close(loads)
 	loadErr := <-loaderDone
@@ -350,15 +369,19 @@ func runFile(ctx context.Context, opt Options, forced Collector, path string, cp
 	return fsum, ctx.Err()
 }
 
-// load writes one batch (with the file's checkpoint when cp is not nil)
-// and adds what it stored to sum. Only the loader goroutine calls it.
-func load(ctx context.Context, opt Options, cp *FileCheckpoint, path string, batch []models.Record, docsDone int64, final bool, sum *Summary) error {
+// load writes one part (with the file's checkpoint when cp is not nil;
+// committed when commit is set) and adds what it stored to sum. Only the loader goroutine calls it.
+func load(ctx context.Context, opt Options, cp *FileCheckpoint, path string, batch []models.Record, docsDone int64, final, commit bool, sum *Summary) error {
 	var added map[models.Table]int
 	var err error
 	if cp != nil {
 		c := *cp
 		c.DocsDone, c.Completed = docsDone, final
-		added, err = opt.Loader.(CheckpointLoader).LoadWithCheckpoint(ctx, batch, c)
+		if pl, ok := opt.Loader.(PartLoader); ok {
+			added, err = pl.LoadPart(ctx, batch, c, commit)
+		} else {
+			added, err = opt.Loader.(CheckpointLoader).LoadWithCheckpoint(ctx, batch, c)
+		}
 	} else {
 		added, err = opt.Loader.Load(ctx, batch)
 	}

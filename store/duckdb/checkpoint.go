@@ -39,7 +39,17 @@ func (s *Store) FileCheckpoint(ctx context.Context, path, source string) (ingest
 // one transaction. A crash before the commit leaves neither; after it,
 // both.
 func (s *Store) LoadWithCheckpoint(ctx context.Context, recs []models.Record, file ingest.FileCheckpoint) (map[models.Table]int, error) {
-	return s.loadBatch(ctx, recs, func(ctx context.Context) error { return s.saveCheckpoint(ctx, file) })
+	return s.loadBatch(ctx, recs, func(ctx context.Context) error { return s.saveCheckpoint(ctx, file) }, true)
+}
+
+// The store keeps a load's transaction open across parts (see
+// ingest.PartLoader), so that full row groups are written, compressed,
+// once and a commit is cheap.
+var _ ingest.PartLoader = (*Store)(nil)
+
+// LoadPart implements ingest.PartLoader.
+func (s *Store) LoadPart(ctx context.Context, recs []models.Record, file ingest.FileCheckpoint, commit bool) (map[models.Table]int, error) {
+	return s.loadBatch(ctx, recs, func(ctx context.Context) error { return s.saveCheckpoint(ctx, file) }, commit)
 }
 
 // saveCheckpoint upserts a file's checkpoint (inside the load's transaction).

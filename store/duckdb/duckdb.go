@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -35,6 +36,10 @@ type Store struct {
 	db   *sql.DB
 	conn *sql.Conn // the single writer connection (appender + dedup inserts)
 	path string
+
+	// mu guards the load transaction that LoadPart may leave open on conn.
+	mu   sync.Mutex
+	inTx bool
 }
 
 // MemoryLimit bounds DuckDB's buffer pool so ingest stays within a small,
@@ -99,6 +104,9 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error {
 	var errs []error
 	if s.conn != nil {
+		// Rows LoadPart left uncommitted were loaded with their checkpoint:
+		// keep them.
+		errs = append(errs, s.Flush(context.Background()))
 		errs = append(errs, s.conn.Close())
 	}
 	errs = append(errs, s.db.Close())
@@ -184,7 +192,7 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 // event_id, not already stored) are appended in one transaction; see
 // loadBatch.
 func (s *Store) Load(ctx context.Context, recs []models.Record) (map[models.Table]int, error) {
-	return s.loadBatch(ctx, recs, nil)
+	return s.loadBatch(ctx, recs, nil, true)
 }
 
 func stageName(t models.Table) string { return "_stage_" + string(t) }
@@ -242,6 +250,9 @@ func (s *Store) Counts(ctx context.Context) (map[models.Table]int, error) {
 // WriteRows appends rows to an existing table through the Appender; the
 // transforms use it for facts computed in Go (business time).
 func (s *Store) WriteRows(ctx context.Context, table string, rows [][]any) error {
+	if err := s.Flush(ctx); err != nil {
+		return err
+	}
 	return s.conn.Raw(func(dc any) error {
 		app, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", table)
 		if err != nil {

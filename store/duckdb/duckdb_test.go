@@ -21,7 +21,7 @@ func msg(id, ref string) *models.Message {
 	return m
 }
 
-func openTemp(t *testing.T) (*Store, string) {
+func openTemp(t testing.TB) (*Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "t.duckdb")
 	s, err := Open(context.Background(), path, store.Options{})

@@ -30,24 +30,31 @@ import (
 const probeTable = "_load_ids"
 
 // loadBatch writes recs as described above; extra, when not nil, runs in
-// the same transaction before the commit.
-func (s *Store) loadBatch(ctx context.Context, recs []models.Record, extra func(ctx context.Context) error) (map[models.Table]int, error) {
+// the same transaction. With commit false the transaction stays open for
+// the next call (LoadPart); any other write to the store, Flush and Close
+// commit it first.
+func (s *Store) loadBatch(ctx context.Context, recs []models.Record, extra func(ctx context.Context) error, commit bool) (map[models.Table]int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	byTable, tables := splitFirst(recs)
 	added := map[models.Table]int{}
 	if err := ctx.Err(); err != nil {
+		s.rollbackLocked(ctx)
 		return nil, err
 	}
-	if _, err := s.conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+probeTable+` (tbl VARCHAR, event_id VARCHAR)`); err != nil {
-		return nil, fmt.Errorf("creating the load's id table: %w", err)
+	if !s.inTx {
+		if _, err := s.conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+probeTable+` (tbl VARCHAR, event_id VARCHAR)`); err != nil {
+			return nil, fmt.Errorf("creating the load's id table: %w", err)
+		}
+		if _, err := s.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+			return nil, fmt.Errorf("starting load transaction: %w", err)
+		}
+		s.inTx = true
 	}
-	if _, err := s.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return nil, fmt.Errorf("starting load transaction: %w", err)
-	}
-	committed := false
+	ok := false
 	defer func() {
-		if !committed {
-			// A cancelled ctx must not keep the transaction open.
-			s.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // nothing more to do
+		if !ok {
+			s.rollbackLocked(ctx)
 		}
 	}()
 	stored, err := s.storedIDs(ctx, byTable, tables)
@@ -75,11 +82,42 @@ func (s *Store) loadBatch(ctx context.Context, recs []models.Record, extra func(
 			return nil, err
 		}
 	}
-	if _, err := s.conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return nil, fmt.Errorf("committing load: %w", err)
+	if commit {
+		if err := s.commitLocked(ctx); err != nil {
+			return nil, err
+		}
 	}
-	committed = true
+	ok = true
 	return added, nil
+}
+
+// Flush commits a load transaction left open by LoadPart.
+func (s *Store) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.commitLocked(ctx)
+}
+
+func (s *Store) commitLocked(ctx context.Context) error {
+	if !s.inTx {
+		return nil
+	}
+	s.inTx = false
+	if _, err := s.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		s.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // the commit failed: nothing was stored
+		return fmt.Errorf("committing load: %w", err)
+	}
+	return nil
+}
+
+// rollbackLocked drops an open load transaction; a cancelled ctx must not
+// keep it open.
+func (s *Store) rollbackLocked(ctx context.Context) {
+	if !s.inTx {
+		return
+	}
+	s.inTx = false
+	s.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // nothing more to do
 }
 
 // splitFirst groups recs by table, keeping the first record of each

@@ -32,6 +32,9 @@ func (s *Store) LoadWithState(ctx context.Context, collector string, recs []mode
 	if collector == "" {
 		return nil, fmt.Errorf("storing collector state: no collector name")
 	}
+	if err := s.Flush(ctx); err != nil {
+		return nil, err
+	}
 	byTable := map[models.Table][]models.Record{}
 	for _, r := range recs {
 		t := r.Table()
