@@ -28,44 +28,11 @@ func futureLimit(now time.Time) time.Time {
 // the same document later gives the same reject (and event_id).
 func futureReason(recs []models.Record, limit time.Time) string {
 	for _, r := range recs {
-		ts, ok := recordTS(r)
+		ts, ok := models.EventTime(r)
 		if ok && ts.After(limit) {
 			return fmt.Sprintf("%s timestamp %s is in the future (more than %d h after the ingest time)",
 				r.Table(), ts.UTC().Format(time.RFC3339Nano), int(MaxFuture.Hours()))
 		}
 	}
 	return ""
-}
-
-// recordTS returns the event time of a record (rejects have none).
-func recordTS(r models.Record) (time.Time, bool) {
-	switch v := r.(type) {
-	case *models.Message:
-		return v.TS, true
-	case *models.MessageStatus:
-		return v.TS, true
-	case *models.CaseEvent:
-		return v.TS, true
-	case *models.Writeback:
-		return v.TS, true
-	case *models.ConsentEvent:
-		return v.TS, true
-	case *models.TemplateEvent:
-		return v.TS, true
-	case *models.AuditEvent:
-		return v.TS, true
-	case *models.Action:
-		return v.TS, true
-	case *models.Reject:
-		return time.Time{}, false
-	}
-	// A record type added later: find its ts column.
-	for i, c := range models.Columns[r.Table()] {
-		if c == "ts" {
-			if t, ok := r.Values()[i].(time.Time); ok {
-				return t, true
-			}
-		}
-	}
-	return time.Time{}, false
 }

@@ -10,8 +10,10 @@ import (
 	"github.com/closedloop/closedloop/store"
 )
 
-// Ensure rebuilds the facts when they are missing, were built for another
-// cutoff, or the raw tables changed since. It reports whether it rebuilt.
+// Ensure brings the facts up to date when they are missing, were built for
+// another cutoff, or the raw tables changed since: incrementally when the
+// previous build allows it (see Update), else in full. It reports whether
+// it changed them.
 func Ensure(ctx context.Context, st store.Store, cal Calendars, cutoff time.Time) (bool, error) {
 	cutoff = cutoff.UTC().Truncate(time.Millisecond)
 	s, ok, err := LoadState(ctx, st.DB())
@@ -27,7 +29,7 @@ func Ensure(ctx context.Context, st store.Store, cal Calendars, cutoff time.Time
 			return false, nil
 		}
 	}
-	_, err = Run(ctx, st, cal, cutoff)
+	_, err = Update(ctx, st, cal, cutoff, false)
 	return err == nil, err
 }
 

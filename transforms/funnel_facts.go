@@ -113,21 +113,28 @@ type msgStatus struct {
 // fact_messages, fact_message_status, message_statuses and actions (all as
 // of the cutoff). It runs the same simple queries on every engine and does
 // the sequencing in Go, so both engines give identical facts.
-func buildFunnel(ctx context.Context, db *sql.DB, dialect string, w RowWriter, cal Calendars, asof time.Time) error {
+func buildFunnel(ctx context.Context, db *sql.DB, dialect string, w RowWriter, cal Calendars, asof time.Time, scope string) error {
 	dl := dialectFor(dialect)
 	ddl, ok := funnelDDL[dialect]
 	if !ok {
 		ddl = funnelDDL["duckdb"]
 	}
-	for _, q := range ddl {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("creating the funnel facts: %w", err)
+	if scope == "" {
+		for _, q := range ddl {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("creating the funnel facts: %w", err)
+			}
 		}
+	}
+	// With a scope (incremental runs), only its cases' messages matter.
+	scopedMsgs := ""
+	if scope != "" {
+		scopedMsgs = " AND message_id IN (SELECT message_id FROM fact_messages WHERE case_id IN (SELECT case_id FROM " + scope + "))"
 	}
 	cases := map[string]*funnelCase{}
 	var order []string
 	err := eachRow(ctx, db, "workflow cases", `SELECT case_id, workflow, queue, opened_at, completed_at, writeback_ok, handovers, agent_msgs
-		FROM case_facts WHERE workflow IS NOT NULL ORDER BY case_id`, nil, func(rs *sql.Rows) error {
+		FROM case_facts WHERE workflow IS NOT NULL`+inScope("case_id", scope)+` ORDER BY case_id`, nil, func(rs *sql.Rows) error {
 		var c funnelCase
 		var queue sql.NullString
 		var opened, completed dbTime
@@ -149,7 +156,7 @@ func buildFunnel(ctx context.Context, db *sql.DB, dialect string, w RowWriter, c
 	}
 	want := map[string]bool{}
 	err = eachRow(ctx, db, "outbound messages", `SELECT case_id, message_id, channel, ts, business_number
-		FROM fact_messages WHERE direction = 'outbound' AND case_id IS NOT NULL ORDER BY case_id, ts, message_id`, nil, func(rs *sql.Rows) error {
+		FROM fact_messages WHERE direction = 'outbound' AND case_id IS NOT NULL`+inScope("case_id", scope)+` ORDER BY case_id, ts, message_id`, nil, func(rs *sql.Rows) error {
 		var caseID, id, channel string
 		var business sql.NullString
 		var ts dbTime
@@ -167,7 +174,7 @@ func buildFunnel(ctx context.Context, db *sql.DB, dialect string, w RowWriter, c
 	}
 	statuses := map[string]*msgStatus{}
 	err = eachRow(ctx, db, "message statuses", `SELECT message_id, delivered_at, read_at, pricing_category, billable
-		FROM fact_message_status`, nil, func(rs *sql.Rows) error {
+		FROM fact_message_status WHERE 1 = 1`+scopedMsgs, nil, func(rs *sql.Rows) error {
 		var id string
 		var delivered, read dbTime
 		var cat sql.NullString
@@ -194,7 +201,7 @@ func buildFunnel(ctx context.Context, db *sql.DB, dialect string, w RowWriter, c
 		return err
 	}
 	err = eachRow(ctx, db, "failed statuses", `SELECT message_id, min(ts) FROM message_statuses
-		WHERE status = 'failed' AND ts <= $1 GROUP BY message_id`, []any{dl.timeArg(asof)}, func(rs *sql.Rows) error {
+		WHERE status = 'failed' AND ts <= $1`+scopedMsgs+` GROUP BY message_id`, []any{dl.timeArg(asof)}, func(rs *sql.Rows) error {
 		var id string
 		var ts dbTime
 		if err := rs.Scan(&id, &ts); err != nil {
@@ -216,7 +223,7 @@ func buildFunnel(ctx context.Context, db *sql.DB, dialect string, w RowWriter, c
 		return err
 	}
 	err = eachRow(ctx, db, "actions", `SELECT case_id, step, min(ts), count(*) FROM actions
-		WHERE ts <= $1 GROUP BY case_id, step`, []any{dl.timeArg(asof)}, func(rs *sql.Rows) error {
+		WHERE ts <= $1`+inScope("case_id", scope)+` GROUP BY case_id, step`, []any{dl.timeArg(asof)}, func(rs *sql.Rows) error {
 		var caseID, step string
 		var ts dbTime
 		var n int64
@@ -246,6 +253,11 @@ func buildFunnel(ctx context.Context, db *sql.DB, dialect string, w RowWriter, c
 		c := cases[id]
 		rows = append(rows, c.factRow(statuses, wait))
 		costs = append(costs, c.costRows(statuses)...)
+	}
+	for _, t := range []string{"fact_funnel", "fact_case_costs"} {
+		if err := clearScope(ctx, db, t, scope); err != nil {
+			return err
+		}
 	}
 	if err := w.WriteRows(ctx, "fact_funnel", rows); err != nil {
 		return fmt.Errorf("writing fact_funnel: %w", err)

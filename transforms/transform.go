@@ -30,6 +30,10 @@ type State struct {
 	Watermark string    // fingerprint of the raw tables when built
 	BuiltAt   time.Time
 	Duration  time.Duration
+	// Incremental is set when Update recomputed only Cases cases (it is
+	// not stored).
+	Incremental bool
+	Cases       int64
 }
 
 // Run rebuilds every fact table as of the cutoff asof.
@@ -53,13 +57,13 @@ func Run(ctx context.Context, st store.Store, cal Calendars, asof time.Time) (St
 	if !ok {
 		return State{}, fmt.Errorf("store %s cannot write computed facts", st.Dialect())
 	}
-	if err := buildWaits(ctx, db, dl, w, cal, asof); err != nil {
+	if err := buildWaits(ctx, db, dl, w, cal, asof, ""); err != nil {
 		return State{}, err
 	}
-	if err := buildFirstResponse(ctx, db, dl, w, cal); err != nil {
+	if err := buildFirstResponse(ctx, db, dl, w, cal, ""); err != nil {
 		return State{}, err
 	}
-	if err := buildFunnel(ctx, db, st.Dialect(), w, cal, asof); err != nil {
+	if err := buildFunnel(ctx, db, st.Dialect(), w, cal, asof, ""); err != nil {
 		return State{}, err
 	}
 	if err := recordDefinitions(ctx, db, st.Dialect()); err != nil {
@@ -78,14 +82,21 @@ func Run(ctx context.Context, st store.Store, cal Calendars, asof time.Time) (St
 
 // buildWaits walks each case's messages in time order and records every
 // waiting period: it starts at a customer message when none is unanswered
-// and ends at the next bot or agent message in the case.
-func buildWaits(ctx context.Context, db *sql.DB, dl dialect, w RowWriter, cal Calendars, asof time.Time) error {
-	for _, q := range dl.createWaits {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("creating fact_waits: %w", err)
+// and ends at the next bot or agent message in the case. With a scope
+// (a table of case ids, incremental runs on DuckDB) only those cases'
+// rows are replaced.
+func buildWaits(ctx context.Context, db *sql.DB, dl dialect, w RowWriter, cal Calendars, asof time.Time, scope string) error {
+	q := dl.waitsQuery
+	if scope == "" {
+		for _, q := range dl.createWaits {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("creating fact_waits: %w", err)
+			}
 		}
+	} else {
+		q = scopedWaitsQuery(scope)
 	}
-	rows, err := db.QueryContext(ctx, dl.waitsQuery)
+	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		return fmt.Errorf("reading messages for waits: %w", err)
 	}
@@ -146,6 +157,9 @@ func buildWaits(ctx context.Context, db *sql.DB, dl dialect, w RowWriter, cal Ca
 	}
 	closeWait(nil)
 	rows.Close()
+	if err := clearScope(ctx, db, "fact_waits", scope); err != nil {
+		return err
+	}
 	if err := w.WriteRows(ctx, "fact_waits", out); err != nil {
 		return fmt.Errorf("writing fact_waits: %w", err)
 	}
@@ -154,14 +168,16 @@ func buildWaits(ctx context.Context, db *sql.DB, dl dialect, w RowWriter, cal Ca
 
 // buildFirstResponse measures, per case, business time from opened to the
 // first bot or agent message.
-func buildFirstResponse(ctx context.Context, db *sql.DB, dl dialect, w RowWriter, cal Calendars) error {
-	for _, q := range dl.createFirstResponse {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("creating fact_first_response: %w", err)
+func buildFirstResponse(ctx context.Context, db *sql.DB, dl dialect, w RowWriter, cal Calendars, scope string) error {
+	if scope == "" {
+		for _, q := range dl.createFirstResponse {
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("creating fact_first_response: %w", err)
+			}
 		}
 	}
 	rows, err := db.QueryContext(ctx, `SELECT case_id, coalesce(queue, ''), opened_at, first_response_at
-		FROM case_facts WHERE first_response_at IS NOT NULL ORDER BY case_id`)
+		FROM case_facts WHERE first_response_at IS NOT NULL`+inScope("case_id", scope)+` ORDER BY case_id`)
 	if err != nil {
 		return fmt.Errorf("reading first responses: %w", err)
 	}
@@ -181,6 +197,9 @@ func buildFirstResponse(ctx context.Context, db *sql.DB, dl dialect, w RowWriter
 		return fmt.Errorf("reading first responses: %w", err)
 	}
 	rows.Close()
+	if err := clearScope(ctx, db, "fact_first_response", scope); err != nil {
+		return err
+	}
 	if err := w.WriteRows(ctx, "fact_first_response", out); err != nil {
 		return fmt.Errorf("writing fact_first_response: %w", err)
 	}

@@ -18,10 +18,15 @@ import (
 
 func newTransformCmd(g *globals) *cobra.Command {
 	var db, asof string
+	var full bool
 	cmd := &cobra.Command{
-		Use:   "transform --db FILE|DSN [--asof TS]",
-		Short: "Rebuild the per-case facts the KPIs read, as of a cutoff (default: the newest event)",
-		Args:  cobra.NoArgs,
+		Use:   "transform --db FILE|DSN [--asof TS] [--full]",
+		Short: "Update the per-case facts the KPIs read, as of a cutoff (default: the newest event)",
+		Long: "Update the per-case facts the KPIs read, as of a cutoff (default: the newest event).\n" +
+			"When the previous build allows it (DuckDB store, same transform SQL and calendars, cutoff\n" +
+			"not earlier, raw tables only grown), only the cases that can have changed are recomputed;\n" +
+			"the facts are the same as a full rebuild. --full rebuilds everything.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := g.loadConfig()
 			if err != nil {
@@ -40,16 +45,21 @@ func newTransformCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := transforms.Run(cmd.Context(), st, cal, cutoff)
+			s, err := transforms.Update(cmd.Context(), st, cal, cutoff, full)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "facts rebuilt as of %s in %s\n", s.AsOf.Format(time.RFC3339), s.Duration.Round(time.Millisecond))
+			if s.Incremental {
+				fmt.Fprintf(cmd.OutOrStdout(), "facts updated as of %s in %s (incremental: %d cases recomputed)\n", s.AsOf.Format(time.RFC3339), s.Duration.Round(time.Millisecond), s.Cases)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "facts rebuilt as of %s in %s\n", s.AsOf.Format(time.RFC3339), s.Duration.Round(time.Millisecond))
+			}
 			return checkGatesAfterTransform(cmd, cfg, st, cal, s.AsOf)
 		},
 	}
 	cmd.Flags().StringVar(&db, "db", "", "store: DuckDB file path or clickhouse://host:port/database")
 	cmd.Flags().StringVar(&asof, "asof", "", "cutoff (RFC 3339 or YYYY-MM-DD; default: the newest event)")
+	cmd.Flags().BoolVar(&full, "full", false, "rebuild every fact instead of updating the cases that changed")
 	return cmd
 }
 

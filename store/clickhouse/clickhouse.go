@@ -511,7 +511,7 @@ func (s *Store) insert(ctx context.Context, table string, cols []string, rows []
 				return fmt.Errorf("inserting into %s: row has %d values for %d columns", table, len(r), len(cols))
 			}
 			for j, v := range r {
-				vals[j] = toCH(v)
+				vals[j] = Value(v)
 			}
 			if err := b.Append(vals...); err != nil {
 				b.Abort()
@@ -525,8 +525,8 @@ func (s *Store) insert(ctx context.Context, table string, cols []string, rows []
 	return nil
 }
 
-// toCH converts a Go value to what the ClickHouse column expects.
-func toCH(v any) any {
+// Value converts a Go value to what the ClickHouse column expects.
+func Value(v any) any {
 	switch x := v.(type) {
 	case time.Time:
 		return x.UnixMilli()
@@ -544,7 +544,7 @@ func toCH(v any) any {
 		if x == nil {
 			return nil
 		}
-		return toCH(*x)
+		return Value(*x)
 	}
 	return v
 }
