@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/closedloop/closedloop/diagnose"
 	"github.com/closedloop/closedloop/reports"
 	"github.com/closedloop/closedloop/transforms"
 )
@@ -98,11 +99,19 @@ func (s *Server) buildPack(ctx context.Context, week string, asof time.Time) (*r
 		sources = append(sources, src)
 	}
 	sort.Strings(sources)
-	return reports.Build(ctx, s.st, reports.Options{
+	// The configuration gives the funnel, cost and governance sections their
+	// rate card, register of numbers and pickup targets, as in the pack.
+	th := diagnose.ThresholdsFrom(s.cfg.Diagnose)
+	p, err := reports.Build(ctx, s.st, reports.Options{
 		Week: week, Loc: s.loc, AsOf: asof, Calendars: s.opt.Calendars,
 		WarnOnly: s.cfg.Gates.WarnOnly, Force: true,
 		FreshnessLimit: s.cfg.FreshnessLimit, Sources: sources,
+		Config: s.cfg, ScaleMinWins: s.cfg.Diagnose.ScaleGateMinWins, Diagnose: &th, DiagnoseDays: s.cfg.Diagnose.Days,
 	})
+	if err != nil {
+		return nil, fmt.Errorf("building the pack of %s: %w", week, err)
+	}
+	return p, nil
 }
 
 // figuresAt computes req at asof on facts built for asof. writeMu held.
@@ -140,6 +149,7 @@ type dashView struct {
 	Live                                                      liveView
 	Empty                                                     string
 	PackWeek                                                  string
+	Workflows                                                 workflowsView
 }
 
 type findingView struct {
@@ -217,6 +227,7 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Findings = append(v.Findings, fv)
 	}
+	v.Workflows = newWorkflowsView(pk, p)
 	v.Charts = dashboardCharts(pk, kinds)
 	v.PackWeek = reports.LastFullWeek(asof, s.loc)
 	s.render(w, r, http.StatusOK, "dashboard", pageData{Title: "Dashboard " + week, Data: v})

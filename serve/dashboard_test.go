@@ -68,3 +68,41 @@ func TestRunJobMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestDashboardWorkflowsAndGovernance(t *testing.T) {
+	// A register that holds none of the simulated numbers: the finding of
+	// unregistered numbers is computed only when the configuration reaches
+	// the pack.
+	ts := newTestServer(t, generatedStore(t), func(o *Options) { o.Config.RegisteredNumbers = []string{"15550000000"} })
+	r := ts.do(t, "GET", "/?week=2026-W09", viewerToken, nil, nil)
+	b := readBody(t, r)
+	if r.StatusCode != 200 {
+		t.Fatalf("dashboard: %d %s", r.StatusCode, b)
+	}
+	for _, want := range []string{`<h2 id="workflows">`, `<table id="funnel">`, `<table id="cost">`, `<table id="sequences">`,
+		`<h2 id="governance">`, `<table id="governance-findings">`, `<table id="risk-log">`, "Triggered", "Completed"} {
+		if !strings.Contains(b, want) {
+			t.Errorf("dashboard lacks %s", want)
+		}
+	}
+	// The funnel has a column per workflow, and the first step counts cases.
+	workflows := regexp.MustCompile(`data-workflow="([^"]+)"`).FindAllStringSubmatch(b, -1)
+	if len(workflows) == 0 {
+		t.Fatal("the funnel names no workflow")
+	}
+	triggered := regexp.MustCompile(`<td>Triggered</td><td class="num">(\d+) `).FindStringSubmatch(b)
+	if triggered == nil || triggered[1] == "0" {
+		t.Errorf("funnel of %s: triggered %v, want a count above 0", workflows[0][1], triggered)
+	}
+	row := regexp.MustCompile(`(?s)<tr data-finding="personal_number">.*?</tr>`).FindString(b)
+	if row == "" || strings.Contains(row, "no register configured") || !strings.Contains(row, "<b>") {
+		t.Errorf("unregistered numbers with a register configured: %q", row)
+	}
+	if n := len(regexp.MustCompile(`<tr data-finding="`).FindAllString(b, -1)); n < 5 {
+		t.Errorf("%d governance findings listed, want the pack's (5 or more)", n)
+	}
+	// The sections come once, after the page's own, and keep its live view.
+	if strings.Count(b, `<h2 id="workflows">`) != 1 || strings.Index(b, `id="live"`) > strings.Index(b, `<h2 id="workflows">`) {
+		t.Error("the workflow sections are not rendered once after the dashboard's content")
+	}
+}

@@ -14,17 +14,35 @@ import (
 const (
 	EndpointWhatsApp = "whatsapp"
 	EndpointChatwoot = "chatwoot"
+	EndpointTwilio   = "twilio"
+	EndpointSendGrid = "sendgrid"
 )
 
-// collectorFor names the collector that decodes an endpoint's bodies.
-func collectorFor(endpoint string) (ingest.Collector, bool) {
-	switch endpoint {
-	case EndpointWhatsApp:
-		return ingest.Lookup("meta")
-	case EndpointChatwoot:
-		return ingest.Lookup("chatwoot")
+// endpointSource is the collector that decodes an endpoint's bodies and
+// the format the bodies arrive in.
+type endpointSource struct {
+	collector string
+	format    ingest.Format
+}
+
+var endpointSources = map[string]endpointSource{
+	EndpointWhatsApp: {"meta", ingest.FormatJSON},
+	EndpointChatwoot: {"chatwoot", ingest.FormatJSON},
+	// Twilio posts application/x-www-form-urlencoded bodies, read as a
+	// .form file is.
+	EndpointTwilio:   {"twilio", ingest.FormatForm},
+	EndpointSendGrid: {"sendgrid", ingest.FormatJSON},
+}
+
+// collectorFor names the collector that decodes an endpoint's bodies and
+// their format.
+func collectorFor(endpoint string) (ingest.Collector, ingest.Format, bool) {
+	src, ok := endpointSources[endpoint]
+	if !ok {
+		return nil, 0, false
 	}
-	return nil, false
+	col, ok := ingest.Lookup(src.collector)
+	return col, src.format, ok
 }
 
 // SourceRef is the provenance stamped on rows from a webhook body: stable
@@ -160,14 +178,14 @@ func (s *Server) decodeBatch(b batch) ([]models.Record, decodeStats) {
 	}
 	for _, rec := range b.records {
 		ref := SourceRef(rec.Endpoint, rec.RequestID)
-		col, ok := collectorFor(rec.Endpoint)
+		col, format, ok := collectorFor(rec.Endpoint)
 		if !ok {
 			reject("spool", ref, fmt.Sprintf("unknown webhook endpoint %q", rec.Endpoint), rec.Raw(), rec.ReceivedAt)
 			st.rejects[rec.Endpoint]++
 			continue
 		}
 		env := &ingest.Env{Pseudo: s.opt.Pseudo, Now: rec.ReceivedAt}
-		doc := ingest.Doc{Raw: rec.Raw(), Format: ingest.FormatJSON, Ref: ref}
+		doc := ingest.Doc{Raw: rec.Raw(), Format: format, Ref: ref}
 		start := len(out)
 		err := col.Decode(env, doc, func(r models.Record) {
 			m := r.Base()

@@ -23,6 +23,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /webhooks/whatsapp", s.whatsappVerify)
 	m.HandleFunc("POST /webhooks/whatsapp", s.whatsappEvent)
 	m.HandleFunc("POST /webhooks/chatwoot", s.chatwootEvent)
+	m.HandleFunc("POST /webhooks/twilio", s.twilioEvent)
+	m.HandleFunc("POST /webhooks/sendgrid", s.sendgridEvent)
 	// Operations: no authentication.
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -153,6 +155,7 @@ var pages = func() map[string]*template.Template {
 		out[name] = template.Must(template.New("layout.tmpl").Funcs(funcs).ParseFS(dashboards.Templates,
 			"templates/layout.tmpl", "templates/"+name+".tmpl"))
 	}
+	out["dashboard"] = withWorkflowSections(out["dashboard"])
 	return out
 }()
 

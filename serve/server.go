@@ -1,6 +1,7 @@
 // Package serve is `closedloop serve`: the webhook receiver (Meta's
-// WhatsApp Cloud API and Chatwoot), the authenticated dashboard, and the
-// health, readiness and Prometheus endpoints, around one open store.
+// WhatsApp Cloud API, Chatwoot, Twilio and SendGrid), the authenticated
+// dashboard, and the health, readiness and Prometheus endpoints, around
+// one open store.
 //
 // Webhook bodies are acknowledged only once they are fsynced to a local
 // append-only spool (spool.go); a drainer goroutine decodes them with the
@@ -12,6 +13,7 @@ package serve
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/ed25519"
 	"database/sql"
 	"errors"
@@ -26,6 +28,8 @@ import (
 
 	"github.com/closedloop/closedloop/audit"
 	"github.com/closedloop/closedloop/config"
+	"github.com/closedloop/closedloop/ingest/sendgrid"
+	"github.com/closedloop/closedloop/ingest/twilio"
 	"github.com/closedloop/closedloop/models"
 	"github.com/closedloop/closedloop/pii"
 	"github.com/closedloop/closedloop/store"
@@ -83,7 +87,10 @@ type Server struct {
 	secrets secrets
 	mux     *http.ServeMux
 	loc     *time.Location
-	dash    *dashboard
+	// twilio and sendgrid are the collectors' webhook handlers (nil when
+	// their secret is not set).
+	twilio, sendgrid http.Handler
+	dash             *dashboard
 
 	drainMu   sync.Mutex // one drain at a time
 	drainStop chan struct{}
@@ -97,6 +104,10 @@ type Server struct {
 
 type secrets struct {
 	metaVerify, metaApp, chatwoot string
+	// twilio is the auth token keying X-Twilio-Signature; sendgrid the
+	// Event Webhook's verification key.
+	twilio   string
+	sendgrid *ecdsa.PublicKey
 }
 
 // New opens the spool and prepares the handlers; Start begins draining.
@@ -147,11 +158,22 @@ func New(opt Options) (*Server, error) {
 		metaVerify: opt.Getenv(sc.MetaVerifyTokenEnv),
 		metaApp:    opt.Getenv(sc.MetaAppSecretEnv),
 		chatwoot:   opt.Getenv(sc.ChatwootTokenEnv),
+		// No config keys name these yet: the collectors' variables.
+		twilio: opt.Getenv(twilio.AuthTokenEnv),
+	}
+	sgKey := opt.Getenv(sendgrid.PublicKeyEnv)
+	if sgKey != "" {
+		if s.secrets.sendgrid, err = sendgrid.ParsePublicKey(sgKey); err != nil {
+			sp.Close()
+			return nil, fmt.Errorf("reading $%s: %w", sendgrid.PublicKeyEnv, err)
+		}
 	}
 	for _, w := range []struct{ v, env, what string }{
 		{s.secrets.metaVerify, sc.MetaVerifyTokenEnv, "Meta's verification handshake is refused"},
 		{s.secrets.metaApp, sc.MetaAppSecretEnv, "WhatsApp webhook deliveries are refused"},
 		{s.secrets.chatwoot, sc.ChatwootTokenEnv, "Chatwoot webhook deliveries are refused"},
+		{s.secrets.twilio, twilio.AuthTokenEnv, "Twilio webhook deliveries are refused"},
+		{sgKey, sendgrid.PublicKeyEnv, "SendGrid webhook deliveries are refused"},
 	} {
 		if w.v == "" {
 			s.logf("warning: $%s is not set: %s", w.env, w.what)
@@ -164,6 +186,7 @@ func New(opt Options) (*Server, error) {
 	}
 	s.metrics = newMetrics(s)
 	s.dash = newDashboard(s)
+	s.collectorWebhooks()
 	s.routes()
 	return s, nil
 }

@@ -7,10 +7,14 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/closedloop/closedloop/ingest/sendgrid"
+	"github.com/closedloop/closedloop/ingest/twilio"
 )
 
 // SignatureHeader carries Meta's HMAC-SHA-256 of the raw body.
@@ -126,17 +130,84 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, endpoint string
 		http.Error(w, "missing or invalid signature", http.StatusUnauthorized)
 		return
 	}
-	id := newRequestID()
-	if err := s.spool.Append(NewSpoolRecord(endpoint, id, time.Now(), body)); err != nil {
-		count(OutcomeSpoolError)
-		s.logf("spooling a %s webhook: %v", endpoint, err)
+	id, err := s.spoolBody(endpoint, body)
+	if err != nil {
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "could not store the event; retry later", http.StatusServiceUnavailable)
 		return
 	}
-	count(OutcomeAccepted)
 	w.Header().Set("X-Request-Id", id)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	io.WriteString(w, "EVENT_RECEIVED")
+}
+
+// spoolBody appends a verified body to the spool (fsynced when it returns
+// nil) and counts the outcome; it returns the request id.
+func (s *Server) spoolBody(endpoint string, body []byte) (string, error) {
+	id := newRequestID()
+	if err := s.spool.Append(NewSpoolRecord(endpoint, id, time.Now(), body)); err != nil {
+		s.metrics.webhooks.WithLabelValues(endpoint, OutcomeSpoolError).Inc()
+		s.logf("spooling a %s webhook: %v", endpoint, err)
+		return "", fmt.Errorf("spooling a %s webhook: %w", endpoint, err)
+	}
+	s.metrics.webhooks.WithLabelValues(endpoint, OutcomeAccepted).Inc()
+	return id, nil
+}
+
+// spoolAccept is the Accept of a collector's webhook handler: the verified
+// body goes to the spool, which the drainer loads like any other.
+func (s *Server) spoolAccept(endpoint string) func(*http.Request, []byte) error {
+	return func(_ *http.Request, body []byte) error {
+		_, err := s.spoolBody(endpoint, body)
+		return err
+	}
+}
+
+// collectorWebhooks builds the endpoints whose collector brings its own
+// handler (reading, bounding and verifying the body): Twilio's
+// X-Twilio-Signature and SendGrid's signed Event Webhook. A nil handler
+// means the endpoint's secret is not set.
+func (s *Server) collectorWebhooks() {
+	limit := s.cfg.Serve.MaxBodyBytes
+	if s.secrets.twilio != "" {
+		s.twilio = twilio.Handler(twilio.HandlerOptions{AuthToken: s.secrets.twilio, MaxBodyBytes: limit,
+			Accept: s.spoolAccept(EndpointTwilio)})
+	}
+	if s.secrets.sendgrid != nil {
+		s.sendgrid = sendgrid.Handler(sendgrid.HandlerOptions{PublicKey: s.secrets.sendgrid, MaxBodyBytes: limit,
+			Accept: s.spoolAccept(EndpointSendGrid)})
+	}
+}
+
+// twilioEvent receives a Twilio status callback or inbound message.
+func (s *Server) twilioEvent(w http.ResponseWriter, r *http.Request) {
+	s.viaCollector(w, r, EndpointTwilio, twilio.AuthTokenEnv, s.twilio)
+}
+
+// sendgridEvent receives a batch of SendGrid events.
+func (s *Server) sendgridEvent(w http.ResponseWriter, r *http.Request) {
+	s.viaCollector(w, r, EndpointSendGrid, sendgrid.PublicKeyEnv, s.sendgrid)
+}
+
+// viaCollector runs a collector's handler and counts what it answered
+// (accepted and spool errors are counted by spoolBody).
+func (s *Server) viaCollector(w http.ResponseWriter, r *http.Request, endpoint, env string, h http.Handler) {
+	if h == nil {
+		s.metrics.webhooks.WithLabelValues(endpoint, OutcomeUnconfigured).Inc()
+		http.Error(w, "this webhook is not configured on the server ($"+env+" is not set)", http.StatusServiceUnavailable)
+		return
+	}
+	rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+	h.ServeHTTP(rec, r)
+	outcome := map[int]string{
+		http.StatusUnauthorized:          OutcomeBadSignature,
+		http.StatusForbidden:             OutcomeBadSignature,
+		http.StatusRequestEntityTooLarge: OutcomeTooLarge,
+		http.StatusBadRequest:            OutcomeBadRequest,
+		http.StatusMethodNotAllowed:      OutcomeBadRequest,
+	}[rec.code]
+	if outcome != "" {
+		s.metrics.webhooks.WithLabelValues(endpoint, outcome).Inc()
+	}
 }
