@@ -229,14 +229,23 @@ func validateBaseURL(p *problems, path, v string, required bool) {
 		}
 		return
 	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, ok := parseHTTPURL(v)
+	if !ok {
 		p.add(path, "%q is not an http(s) URL", v)
 		return
 	}
 	if u.User != nil || u.RawQuery != "" {
 		p.add(path, "must not carry credentials or a query; use token_env")
 	}
+}
+
+// parseHTTPURL parses an absolute http or https URL with a host.
+func parseHTTPURL(v string) (*url.URL, bool) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, false
+	}
+	return u, true
 }
 
 func validateToken(p *problems, path, token, tokenEnv string) {

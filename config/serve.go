@@ -36,6 +36,21 @@ type Serve struct {
 	// ChatwootTokenEnv names the variable holding the token Chatwoot's
 	// webhook must present (default CLOSEDLOOP_CHATWOOT_TOKEN).
 	ChatwootTokenEnv string `yaml:"chatwoot_token_env"`
+	// TwilioAuthTokenEnv names the variable holding the Twilio auth token
+	// that keys X-Twilio-Signature (default CLOSEDLOOP_TWILIO_AUTH_TOKEN).
+	TwilioAuthTokenEnv string `yaml:"twilio_auth_token_env"`
+	// TwilioPublicURL is the webhook URL exactly as configured in the
+	// Twilio console (https://cx.example.com/webhooks/twilio), which
+	// Twilio signs. Empty: the request's scheme and host (X-Forwarded-Proto
+	// and X-Forwarded-Host honoured) followed by its path and query.
+	TwilioPublicURL string `yaml:"twilio_public_url"`
+	// SendGridPublicKeyEnv names the variable holding SendGrid's Event
+	// Webhook verification key (default CLOSEDLOOP_SENDGRID_PUBLIC_KEY).
+	SendGridPublicKeyEnv string `yaml:"sendgrid_public_key_env"`
+	// SendGridMaxSkew refuses SendGrid deliveries whose signed timestamp is
+	// further than this from the server's clock (replays); 0 turns the
+	// check off (the default).
+	SendGridMaxSkew Duration `yaml:"sendgrid_max_skew"`
 	// SpoolDir holds the append-only spool of acknowledged webhook bodies
 	// (default: the DuckDB file's path + ".spool", or closedloop-spool for
 	// a DSN). It must survive restarts: an acknowledged body lives only
@@ -59,24 +74,31 @@ const (
 	DefaultMetaVerifyTokenEnv = "CLOSEDLOOP_META_VERIFY_TOKEN"
 	DefaultMetaAppSecretEnv   = "CLOSEDLOOP_META_APP_SECRET"
 	DefaultChatwootTokenEnv   = "CLOSEDLOOP_CHATWOOT_TOKEN"
-	DefaultMaxBodyBytes       = 1 << 20
+	// The variables the Twilio and SendGrid collectors read by default
+	// (twilio.AuthTokenEnv, sendgrid.PublicKeyEnv).
+	DefaultTwilioAuthTokenEnv   = "CLOSEDLOOP_TWILIO_AUTH_TOKEN"
+	DefaultSendGridPublicKeyEnv = "CLOSEDLOOP_SENDGRID_PUBLIC_KEY"
+	DefaultMaxBodyBytes         = 1 << 20
 )
 
 // MinTokenLength rejects literal tokens short enough to guess.
 const MinTokenLength = 16
 
 func (s *Serve) applyDefaults() {
-	if s.Addr == "" {
-		s.Addr = DefaultServeAddr
-	}
-	if s.MetaVerifyTokenEnv == "" {
-		s.MetaVerifyTokenEnv = DefaultMetaVerifyTokenEnv
-	}
-	if s.MetaAppSecretEnv == "" {
-		s.MetaAppSecretEnv = DefaultMetaAppSecretEnv
-	}
-	if s.ChatwootTokenEnv == "" {
-		s.ChatwootTokenEnv = DefaultChatwootTokenEnv
+	for _, d := range []struct {
+		v   *string
+		def string
+	}{
+		{&s.Addr, DefaultServeAddr},
+		{&s.MetaVerifyTokenEnv, DefaultMetaVerifyTokenEnv},
+		{&s.MetaAppSecretEnv, DefaultMetaAppSecretEnv},
+		{&s.ChatwootTokenEnv, DefaultChatwootTokenEnv},
+		{&s.TwilioAuthTokenEnv, DefaultTwilioAuthTokenEnv},
+		{&s.SendGridPublicKeyEnv, DefaultSendGridPublicKeyEnv},
+	} {
+		if *d.v == "" {
+			*d.v = d.def
+		}
 	}
 	if s.MaxBodyBytes == 0 {
 		s.MaxBodyBytes = DefaultMaxBodyBytes
@@ -93,10 +115,18 @@ func (s Serve) validate(p *problems, path string) {
 		{"meta_verify_token_env", s.MetaVerifyTokenEnv},
 		{"meta_app_secret_env", s.MetaAppSecretEnv},
 		{"chatwoot_token_env", s.ChatwootTokenEnv},
+		{"twilio_auth_token_env", s.TwilioAuthTokenEnv},
+		{"sendgrid_public_key_env", s.SendGridPublicKeyEnv},
 	} {
 		if f.v != "" && !envName.MatchString(f.v) {
 			p.add(path+"."+f.key, "%q is not an environment variable name", f.v)
 		}
+	}
+	if s.TwilioPublicURL != "" {
+		validateTwilioPublicURL(p, path+".twilio_public_url", s.TwilioPublicURL)
+	}
+	if s.SendGridMaxSkew < 0 {
+		p.add(path+".sendgrid_max_skew", "%s is negative; use 0 to turn the check off", s.SendGridMaxSkew)
 	}
 	if s.MaxBodyBytes < 0 {
 		p.add(path+".max_body_bytes", "%d is negative", s.MaxBodyBytes)
@@ -112,6 +142,21 @@ func (s Serve) validate(p *problems, path string) {
 			p.add(tp, "same token as tokens[%d]; a token must map to one role", j)
 		}
 		seen[id] = i
+	}
+}
+
+// validateTwilioPublicURL checks the URL Twilio signs: the whole webhook
+// URL as the console shows it, path included, since that is what the
+// signature covers.
+func validateTwilioPublicURL(p *problems, path, v string) {
+	u, ok := parseHTTPURL(v)
+	switch {
+	case !ok:
+		p.add(path, "%q is not an absolute http(s) URL like https://cx.example.com/webhooks/twilio", v)
+	case u.Path == "":
+		p.add(path, "%q lacks the path: give the whole URL set in the Twilio console, like %s/webhooks/twilio", v, v)
+	case u.User != nil || u.Fragment != "":
+		p.add(path, "%q must not carry credentials or a #fragment (Twilio signs neither)", v)
 	}
 }
 

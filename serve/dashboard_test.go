@@ -101,8 +101,15 @@ func TestDashboardWorkflowsAndGovernance(t *testing.T) {
 	if n := len(regexp.MustCompile(`<tr data-finding="`).FindAllString(b, -1)); n < 5 {
 		t.Errorf("%d governance findings listed, want the pack's (5 or more)", n)
 	}
-	// The sections come once, after the page's own, and keep its live view.
-	if strings.Count(b, `<h2 id="workflows">`) != 1 || strings.Index(b, `id="live"`) > strings.Index(b, `<h2 id="workflows">`) {
-		t.Error("the workflow sections are not rendered once after the dashboard's content")
+	// The sections come once, after the week's governance findings and
+	// before the data quality and live ingest sections, which still show.
+	order := []string{`<h2>Governance findings</h2>`, `<h2 id="workflows">`, `<h2 id="governance">`, `<h2 id="data-quality">`, `id="live"`}
+	for i, mark := range order {
+		if n := strings.Count(b, mark); n != 1 {
+			t.Errorf("%s appears %d times, want once", mark, n)
+		}
+		if i > 0 && strings.Index(b, order[i-1]) > strings.Index(b, mark) {
+			t.Errorf("%s comes before %s, want after", mark, order[i-1])
+		}
 	}
 }

@@ -155,7 +155,6 @@ var pages = func() map[string]*template.Template {
 		out[name] = template.Must(template.New("layout.tmpl").Funcs(funcs).ParseFS(dashboards.Templates,
 			"templates/layout.tmpl", "templates/"+name+".tmpl"))
 	}
-	out["dashboard"] = withWorkflowSections(out["dashboard"])
 	return out
 }()
 

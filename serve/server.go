@@ -29,7 +29,6 @@ import (
 	"github.com/closedloop/closedloop/audit"
 	"github.com/closedloop/closedloop/config"
 	"github.com/closedloop/closedloop/ingest/sendgrid"
-	"github.com/closedloop/closedloop/ingest/twilio"
 	"github.com/closedloop/closedloop/models"
 	"github.com/closedloop/closedloop/pii"
 	"github.com/closedloop/closedloop/store"
@@ -158,22 +157,25 @@ func New(opt Options) (*Server, error) {
 		metaVerify: opt.Getenv(sc.MetaVerifyTokenEnv),
 		metaApp:    opt.Getenv(sc.MetaAppSecretEnv),
 		chatwoot:   opt.Getenv(sc.ChatwootTokenEnv),
-		// No config keys name these yet: the collectors' variables.
-		twilio: opt.Getenv(twilio.AuthTokenEnv),
+		twilio:     opt.Getenv(sc.TwilioAuthTokenEnv),
 	}
-	sgKey := opt.Getenv(sendgrid.PublicKeyEnv)
+	sgKey := opt.Getenv(sc.SendGridPublicKeyEnv)
 	if sgKey != "" {
 		if s.secrets.sendgrid, err = sendgrid.ParsePublicKey(sgKey); err != nil {
 			sp.Close()
-			return nil, fmt.Errorf("reading $%s: %w", sendgrid.PublicKeyEnv, err)
+			return nil, fmt.Errorf("reading $%s (serve.sendgrid_public_key_env): %w", sc.SendGridPublicKeyEnv, err)
 		}
+	}
+	if err := s.collectorWebhooks(); err != nil {
+		sp.Close()
+		return nil, err
 	}
 	for _, w := range []struct{ v, env, what string }{
 		{s.secrets.metaVerify, sc.MetaVerifyTokenEnv, "Meta's verification handshake is refused"},
 		{s.secrets.metaApp, sc.MetaAppSecretEnv, "WhatsApp webhook deliveries are refused"},
 		{s.secrets.chatwoot, sc.ChatwootTokenEnv, "Chatwoot webhook deliveries are refused"},
-		{s.secrets.twilio, twilio.AuthTokenEnv, "Twilio webhook deliveries are refused"},
-		{sgKey, sendgrid.PublicKeyEnv, "SendGrid webhook deliveries are refused"},
+		{s.secrets.twilio, sc.TwilioAuthTokenEnv, "Twilio webhook deliveries are refused"},
+		{sgKey, sc.SendGridPublicKeyEnv, "SendGrid webhook deliveries are refused"},
 	} {
 		if w.v == "" {
 			s.logf("warning: $%s is not set: %s", w.env, w.what)
@@ -186,7 +188,6 @@ func New(opt Options) (*Server, error) {
 	}
 	s.metrics = newMetrics(s)
 	s.dash = newDashboard(s)
-	s.collectorWebhooks()
 	s.routes()
 	return s, nil
 }

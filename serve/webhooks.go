@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -168,26 +169,52 @@ func (s *Server) spoolAccept(endpoint string) func(*http.Request, []byte) error 
 // handler (reading, bounding and verifying the body): Twilio's
 // X-Twilio-Signature and SendGrid's signed Event Webhook. A nil handler
 // means the endpoint's secret is not set.
-func (s *Server) collectorWebhooks() {
-	limit := s.cfg.Serve.MaxBodyBytes
+func (s *Server) collectorWebhooks() error {
+	sc := s.cfg.Serve
 	if s.secrets.twilio != "" {
-		s.twilio = twilio.Handler(twilio.HandlerOptions{AuthToken: s.secrets.twilio, MaxBodyBytes: limit,
-			Accept: s.spoolAccept(EndpointTwilio)})
+		o := twilio.HandlerOptions{AuthToken: s.secrets.twilio, MaxBodyBytes: sc.MaxBodyBytes,
+			Accept: s.spoolAccept(EndpointTwilio)}
+		if sc.TwilioPublicURL == "" {
+			s.twilio = twilio.Handler(o)
+		} else {
+			u, err := url.Parse(sc.TwilioPublicURL)
+			if err != nil || u.Scheme == "" || u.Host == "" {
+				return fmt.Errorf("serve.twilio_public_url: %q is not an absolute http(s) URL", sc.TwilioPublicURL)
+			}
+			o.PublicURL = u.Scheme + "://" + u.Host
+			s.twilio = signedAt(twilio.Handler(o), u)
+		}
 	}
 	if s.secrets.sendgrid != nil {
-		s.sendgrid = sendgrid.Handler(sendgrid.HandlerOptions{PublicKey: s.secrets.sendgrid, MaxBodyBytes: limit,
-			Accept: s.spoolAccept(EndpointSendGrid)})
+		s.sendgrid = sendgrid.Handler(sendgrid.HandlerOptions{PublicKey: s.secrets.sendgrid, MaxBodyBytes: sc.MaxBodyBytes,
+			MaxSkew: time.Duration(sc.SendGridMaxSkew), Accept: s.spoolAccept(EndpointSendGrid)})
 	}
+	return nil
+}
+
+// signedAt makes Twilio's handler check signatures against public, the
+// webhook URL exactly as set in the Twilio console. The handler signs its
+// PublicURL (public's scheme and host) followed by the request's path and
+// query, so the request it is given carries public's path and query in
+// place of those that reached serve, which a proxy may have rewritten.
+func signedAt(h http.Handler, public *url.URL) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := *r.URL
+		u.Path, u.RawPath, u.RawQuery, u.ForceQuery = public.Path, public.RawPath, public.RawQuery, public.ForceQuery
+		r2 := r.WithContext(r.Context())
+		r2.URL = &u
+		h.ServeHTTP(w, r2)
+	})
 }
 
 // twilioEvent receives a Twilio status callback or inbound message.
 func (s *Server) twilioEvent(w http.ResponseWriter, r *http.Request) {
-	s.viaCollector(w, r, EndpointTwilio, twilio.AuthTokenEnv, s.twilio)
+	s.viaCollector(w, r, EndpointTwilio, s.cfg.Serve.TwilioAuthTokenEnv, s.twilio)
 }
 
 // sendgridEvent receives a batch of SendGrid events.
 func (s *Server) sendgridEvent(w http.ResponseWriter, r *http.Request) {
-	s.viaCollector(w, r, EndpointSendGrid, sendgrid.PublicKeyEnv, s.sendgrid)
+	s.viaCollector(w, r, EndpointSendGrid, s.cfg.Serve.SendGridPublicKeyEnv, s.sendgrid)
 }
 
 // viaCollector runs a collector's handler and counts what it answered

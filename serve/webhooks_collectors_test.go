@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/closedloop/closedloop/config"
 	"github.com/closedloop/closedloop/ingest/sendgrid"
 	"github.com/closedloop/closedloop/ingest/twilio"
 	"github.com/closedloop/closedloop/store"
@@ -261,5 +262,93 @@ func TestSendGridKeyInvalid(t *testing.T) {
 		}, Log: &strings.Builder{}})
 	if err == nil || !strings.Contains(err.Error(), sendgrid.PublicKeyEnv) {
 		t.Fatalf("New with an unreadable SendGrid key: %v, want an error naming $%s", err, sendgrid.PublicKeyEnv)
+	}
+}
+
+// withEnv serves value under the variable name, besides the test secrets.
+func withEnv(name, value string) serverOpt {
+	return func(o *Options) {
+		o.Getenv = func(n string) string {
+			if n == name {
+				return value
+			}
+			return testEnv(n)
+		}
+	}
+}
+
+func TestTwilioPublicURL(t *testing.T) {
+	// The proxy in front of serve answers at another host and path; the
+	// token comes from the variable serve.twilio_auth_token_env names.
+	const public = "https://cx.example.com/hooks/twilio?site=eu"
+	ts := newTestServer(t, "", withEnv("TWILIO_TOKEN_OF_TEST", testTwilioToken), func(o *Options) {
+		o.Config.Serve.TwilioAuthTokenEnv = "TWILIO_TOKEN_OF_TEST"
+		o.Config.Serve.TwilioPublicURL = public
+	})
+	good := serveFixture(t, "twilio/status_callback_delivered.form")
+	bad := serveFixture(t, "twilio/sms_va_failed_errorcode_30010.form")
+	form := "application/x-www-form-urlencoded"
+	hdr := func(fullURL string, body []byte) map[string]string {
+		return map[string]string{twilio.SignatureHeader: twilioSignature(t, testTwilioToken, fullURL, body), "Content-Type": form,
+			"X-Forwarded-Proto": "https", "X-Forwarded-Host": "proxy.internal"}
+	}
+	if host := strings.TrimPrefix(ts.url, "http://"); strings.Contains(public, host) {
+		t.Fatalf("the test server's host %s must differ from the public URL's", host)
+	}
+	r := ts.do(t, "POST", "/webhooks/twilio", "", good, hdr(public, good))
+	if b := readBody(t, r); r.StatusCode != http.StatusOK {
+		t.Fatalf("signed for %s: %d %s", public, r.StatusCode, b)
+	}
+	// Signed for the URL the request reached (directly or as forwarded):
+	// not the URL Twilio was given, so refused.
+	for _, u := range []string{ts.url + "/webhooks/twilio", "https://proxy.internal/webhooks/twilio", "https://cx.example.com/webhooks/twilio"} {
+		r := ts.do(t, "POST", "/webhooks/twilio", "", bad, hdr(u, bad))
+		if b := readBody(t, r); r.StatusCode != http.StatusUnauthorized {
+			t.Errorf("signed for %s: %d %s, want 401", u, r.StatusCode, b)
+		}
+	}
+	if n := ts.spool.Acknowledged(); n != 1 {
+		t.Errorf("%d bodies spooled, want 1", n)
+	}
+	ts.drain(t)
+	if n := count(t, ts.st, `SELECT count(*) FROM message_statuses WHERE message_id = 'SMdf55df64a2ff4920bb0748193cfbb640' AND source = 'twilio'`); n != 1 {
+		t.Errorf("%d rows of the accepted callback, want 1", n)
+	}
+	if n := count(t, ts.st, `SELECT count(*) FROM message_statuses WHERE message_id = 'SMyyy'`); n != 0 {
+		t.Errorf("%d rows of refused callbacks", n)
+	}
+}
+
+func TestSendGridMaxSkew(t *testing.T) {
+	key, pub := newSendGridKey(t)
+	ts := newTestServer(t, "", withEnv("SENDGRID_KEY_OF_TEST", pub), func(o *Options) {
+		o.Config.Serve.SendGridPublicKeyEnv = "SENDGRID_KEY_OF_TEST"
+		o.Config.Serve.SendGridMaxSkew = config.Duration(5 * time.Minute)
+	})
+	body := serveFixture(t, "sendgrid/delivered.json")
+	post := func(at time.Time) (int, string) {
+		stamp := strconv.FormatInt(at.Unix(), 10)
+		r := ts.do(t, "POST", "/webhooks/sendgrid", "", body, map[string]string{sendgrid.SignatureHeader: sendgridSignature(t, key, stamp, body),
+			sendgrid.TimestampHeader: stamp, "Content-Type": "application/json"})
+		return r.StatusCode, readBody(t, r)
+	}
+	now := time.Now()
+	for _, at := range []time.Time{now.Add(-time.Hour), now.Add(-6 * time.Minute), now.Add(time.Hour)} {
+		if code, b := post(at); code != http.StatusUnauthorized || !strings.Contains(b, "too far") {
+			t.Errorf("signed %v from now: %d %q, want 401 \"… too far …\"", at.Sub(now).Round(time.Minute), code, b)
+		}
+	}
+	if n := ts.spool.Acknowledged(); n != 0 {
+		t.Errorf("%d stale deliveries spooled", n)
+	}
+	if code, b := post(now.Add(-4 * time.Minute)); code != http.StatusOK {
+		t.Fatalf("signed 4 minutes ago: %d %q, want 200", code, b)
+	}
+	ts.drain(t)
+	if n := count(t, ts.st, `SELECT count(*) FROM message_statuses WHERE message_id = '14c5d75ce93.dfd.64b469' AND source = 'sendgrid'`); n != 1 {
+		t.Errorf("%d rows of the timely delivery, want 1", n)
+	}
+	if got := counterValue(t, ts.metrics.webhooks.WithLabelValues(EndpointSendGrid, OutcomeBadSignature)); got != 3 {
+		t.Errorf("sendgrid bad_signature = %v, want 3", got)
 	}
 }

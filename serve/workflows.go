@@ -1,8 +1,6 @@
 package serve
 
 import (
-	"embed"
-	"html/template"
 	"strings"
 
 	"github.com/closedloop/closedloop/reports"
@@ -13,10 +11,9 @@ import (
 // workflow, completion by channel sequence, cost panel, governance
 // findings of the trend weeks and risk log, from the same data functions
 // the pack renders (reports.Pack.FunnelMatrix, CostRows, SequenceRows,
-// FindingViews).
-
-//go:embed templates/*.tmpl
-var serveTemplates embed.FS
+// FindingViews). The template, "workflow-sections", is defined in
+// dashboards/templates/dashboard.tmpl, which places it before the data
+// quality section.
 
 // riskLogShown caps the risk-log rows on the dashboard (the pack has all).
 const riskLogShown = 50
@@ -78,14 +75,4 @@ func newWorkflowsView(pk *reports.Pack, p Principal) workflowsView {
 		v.RiskLog = v.RiskLog[:riskLogShown]
 	}
 	return v
-}
-
-// withWorkflowSections makes the dashboard page's "content" its own
-// content followed by the workflow and governance sections (defined in
-// serve/templates/workflows.tmpl).
-func withWorkflowSections(t *template.Template) *template.Template {
-	tree := t.Lookup("content").Tree.Copy()
-	tree.Name = "dashboard-content"
-	template.Must(t.AddParseTree(tree.Name, tree))
-	return template.Must(t.ParseFS(serveTemplates, "templates/workflows.tmpl"))
 }
