@@ -11,23 +11,24 @@ import (
 	"github.com/closedloop/closedloop/models"
 )
 
-// How a batch is loaded (Load and LoadWithCheckpoint):
+// How a batch is loaded (Load, LoadWithCheckpoint and LoadPart):
 //
 //  1. In Go, the batch is split by table and reduced to the first
 //     occurrence of each event_id.
-//  2. In one transaction on the store's connection: the batch's event ids
-//     go through the Appender into a one-column temp table, and one semi
-//     join per table finds the ids already stored. DuckDB builds its hash
-//     table on the batch side (RIGHT_SEMI) and streams the stored
-//     event_id column past it, so the check costs one column scan and no
-//     memory that grows with the table.
-//  3. The new rows are appended straight to the raw tables (no staging
-//     copy, no window function, no anti join over the rows), then the
-//     caller's extra statements run (the file checkpoint), then COMMIT.
-//     Any error rolls everything back, the temp ids included.
+//  2. In one transaction on the store's connection: the batch's dedup
+//     keys (keys.go) go through the Appender into a temp table, and one
+//     semi join per table finds the keys already in event_keys_<table>.
+//     DuckDB builds its hash table on the batch side (RIGHT_SEMI) and
+//     streams the stored keys past it: one scan of 16 bytes per stored
+//     event and no memory that grows with the table.
+//  3. The new rows are appended straight to the raw tables and their keys
+//     to the key tables (no staging copy, no window function, no anti join
+//     over the rows), then the caller's extra statements run (the file
+//     checkpoint), then COMMIT. Any error rolls everything back, the temp
+//     keys included.
 
-// probeTable holds the event ids of the batch being loaded.
-const probeTable = "_load_ids"
+// probeTable holds the dedup keys of the batch being loaded.
+const probeTable = "_load_keys"
 
 // loadBatch writes recs as described above; extra, when not nil, runs in
 // the same transaction. With commit false the transaction stays open for
@@ -43,7 +44,7 @@ func (s *Store) loadBatch(ctx context.Context, recs []models.Record, extra func(
 		return nil, err
 	}
 	if !s.inTx {
-		if _, err := s.conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+probeTable+` (tbl VARCHAR, event_id VARCHAR)`); err != nil {
+		if _, err := s.conn.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+probeTable+` (tbl VARCHAR, k1 UBIGINT, k2 UBIGINT)`); err != nil {
 			return nil, fmt.Errorf("creating the load's id table: %w", err)
 		}
 		if _, err := s.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
@@ -57,22 +58,33 @@ func (s *Store) loadBatch(ctx context.Context, recs []models.Record, extra func(
 			s.rollbackLocked(ctx)
 		}
 	}()
-	stored, err := s.storedIDs(ctx, byTable, tables)
+	keys := make(map[models.Table][]eventKey, len(tables))
+	for _, t := range tables {
+		ks := make([]eventKey, len(byTable[t]))
+		for i, r := range byTable[t] {
+			ks[i] = keyOf(r.Base().EventID)
+		}
+		keys[t] = ks
+	}
+	stored, err := s.storedKeys(ctx, keys, tables)
 	if err != nil {
 		return nil, err
 	}
 	for _, t := range tables {
-		rs := byTable[t]
+		rs, ks := byTable[t], keys[t]
 		if dup := stored[t]; len(dup) > 0 {
-			fresh := rs[:0:0]
-			for _, r := range rs {
-				if !dup[r.Base().EventID] {
-					fresh = append(fresh, r)
+			fresh, freshKeys := rs[:0:0], ks[:0:0]
+			for i, r := range rs {
+				if !dup[ks[i]] {
+					fresh, freshKeys = append(fresh, r), append(freshKeys, ks[i])
 				}
 			}
-			rs = fresh
+			rs, ks = fresh, freshKeys
 		}
 		if err := s.appendRows(ctx, "main", string(t), len(models.Columns[t]), rs); err != nil {
+			return nil, err
+		}
+		if err := s.appendKeys(ctx, t, ks); err != nil {
 			return nil, err
 		}
 		added[t] = len(rs)
@@ -147,64 +159,91 @@ func splitFirst(recs []models.Record) (map[models.Table][]models.Record, []model
 	return byTable, tables
 }
 
-// storedIDs returns, per table, the batch's event ids already stored.
-func (s *Store) storedIDs(ctx context.Context, byTable map[models.Table][]models.Record, tables []models.Table) (map[models.Table]map[string]bool, error) {
+// storedKeys returns, per table, the batch's keys already stored.
+func (s *Store) storedKeys(ctx context.Context, keys map[models.Table][]eventKey, tables []models.Table) (map[models.Table]map[eventKey]bool, error) {
 	if _, err := s.conn.ExecContext(ctx, "DELETE FROM "+probeTable); err != nil {
-		return nil, fmt.Errorf("clearing the load's id table: %w", err)
+		return nil, fmt.Errorf("clearing the load's key table: %w", err)
 	}
 	err := s.conn.Raw(func(dc any) error {
 		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", probeTable)
 		if err != nil {
-			return fmt.Errorf("opening appender for the load's ids: %w", err)
+			return fmt.Errorf("opening appender for the load's keys: %w", err)
 		}
 		for _, t := range tables {
 			name := string(t)
-			for i, r := range byTable[t] {
+			for i, k := range keys[t] {
 				if i%8192 == 0 && ctx.Err() != nil {
 					app.Close()
 					return ctx.Err()
 				}
-				if err := app.AppendRow(name, r.Base().EventID); err != nil {
+				if err := app.AppendRow(name, k.k1, k.k2); err != nil {
 					app.Close()
-					return fmt.Errorf("appending the load's ids: %w", err)
+					return fmt.Errorf("appending the load's keys: %w", err)
 				}
 			}
 		}
 		if err := app.Close(); err != nil {
-			return fmt.Errorf("flushing the load's ids: %w", err)
+			return fmt.Errorf("flushing the load's keys: %w", err)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := map[models.Table]map[string]bool{}
+	out := map[models.Table]map[eventKey]bool{}
 	for _, t := range tables {
 		// The batch side is the small one: DuckDB builds on it and scans
-		// the stored column once (RIGHT_SEMI).
-		rows, err := s.conn.QueryContext(ctx, fmt.Sprintf(`SELECT p.event_id FROM %s p
-			WHERE p.tbl = '%s' AND EXISTS (SELECT 1 FROM main.%s t WHERE t.event_id = p.event_id)`, probeTable, t, t))
+		// the stored keys once (RIGHT_SEMI).
+		rows, err := s.conn.QueryContext(ctx, fmt.Sprintf(`SELECT p.k1, p.k2 FROM %s p
+			WHERE p.tbl = '%s' AND EXISTS (SELECT 1 FROM main.%s t WHERE t.k1 = p.k1 AND t.k2 = p.k2)`, probeTable, t, keyTable(t)))
 		if err != nil {
-			return nil, fmt.Errorf("looking up stored %s event ids: %w", t, err)
+			return nil, fmt.Errorf("looking up stored %s event keys: %w", t, err)
 		}
 		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
+			var k eventKey
+			if err := rows.Scan(&k.k1, &k.k2); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("looking up stored %s event ids: %w", t, err)
+				return nil, fmt.Errorf("looking up stored %s event keys: %w", t, err)
 			}
 			if out[t] == nil {
-				out[t] = map[string]bool{}
+				out[t] = map[eventKey]bool{}
 			}
-			out[t][id] = true
+			out[t][k] = true
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return nil, fmt.Errorf("looking up stored %s event ids: %w", t, err)
+			return nil, fmt.Errorf("looking up stored %s event keys: %w", t, err)
 		}
 	}
 	return out, nil
+}
+
+// appendKeys adds the keys of newly stored events to the table's key table.
+func (s *Store) appendKeys(ctx context.Context, t models.Table, keys []eventKey) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	return s.conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppender(dc.(driver.Conn), "", "main", keyTable(t))
+		if err != nil {
+			return fmt.Errorf("opening appender for %s: %w", keyTable(t), err)
+		}
+		for i, k := range keys {
+			if i%8192 == 0 && ctx.Err() != nil {
+				app.Close()
+				return ctx.Err()
+			}
+			if err := app.AppendRow(k.k1, k.k2); err != nil {
+				app.Close()
+				return fmt.Errorf("appending %s: %w", keyTable(t), err)
+			}
+		}
+		if err := app.Close(); err != nil {
+			return fmt.Errorf("flushing appender for %s: %w", keyTable(t), err)
+		}
+		return nil
+	})
 }
 
 // appendRows appends records to schema.table through the Appender, in the

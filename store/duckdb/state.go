@@ -93,12 +93,23 @@ func (s *Store) LoadWithState(ctx context.Context, collector string, recs []mode
 			q = fmt.Sprintf(`INSERT INTO %[1]s SELECT * EXCLUDE (_n) FROM (
 				SELECT *, row_number() OVER (PARTITION BY %[2]s ORDER BY rowid DESC) AS _n FROM %[3]s) WHERE _n = 1`, t, k, stage)
 		} else {
+			// The new rows (first of each event_id, key not stored) are
+			// marked in the stage, then moved with their keys.
 			cols := strings.Join(models.Columns[t], ", ")
+			k1, k2 := sqlKeys("event_id")
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _new_keys AS
+				SELECT event_id, %[1]s AS k1, %[2]s AS k2, min(rowid) AS first FROM %[3]s GROUP BY event_id`, k1, k2, stage)); err != nil {
+				return fail(fmt.Errorf("keying staged %s rows: %w", t, err))
+			}
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM _new_keys n
+				WHERE EXISTS (SELECT 1 FROM %s k WHERE k.k1 = n.k1 AND k.k2 = n.k2)`, keyTable(t))); err != nil {
+				return fail(fmt.Errorf("checking staged %s rows: %w", t, err))
+			}
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO %s SELECT k1, k2 FROM _new_keys`, keyTable(t))); err != nil {
+				return fail(fmt.Errorf("storing %s keys: %w", t, err))
+			}
 			q = fmt.Sprintf(`INSERT INTO %[1]s (%[2]s)
-				SELECT %[2]s FROM (
-					SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY rowid) AS _n FROM %[3]s
-				) s
-				WHERE _n = 1 AND NOT EXISTS (SELECT 1 FROM %[1]s t WHERE t.event_id = s.event_id)`, t, cols, stage)
+				SELECT %[2]s FROM %[3]s s WHERE s.rowid IN (SELECT first FROM _new_keys)`, t, cols, stage)
 		}
 		res, err := tx.ExecContext(ctx, q)
 		if err != nil {
