@@ -30,6 +30,7 @@ import (
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/closedloop/closedloop/models"
@@ -48,7 +49,7 @@ func init() {
 // Batch sizes: rows per insert block and event ids per existence check.
 var (
 	InsertBatchRows = 20_000
-	CheckBatchIDs   = 5_000
+	CheckBatchIDs   = 100_000
 )
 
 // Settings every connection carries. join_use_nulls gives LEFT JOIN the SQL
@@ -452,21 +453,28 @@ func (s *Store) Load(ctx context.Context, recs []models.Record) (map[models.Tabl
 	return added, nil
 }
 
-// existing returns which of ids are stored in table.
+// existing returns which of ids are stored in table. The ids travel as an
+// external table with the query, so a whole batch is checked in one pass
+// over the stored event ids (a query text of ids would need one pass per
+// few thousand ids: the server's max_query_size).
 func (s *Store) existing(ctx context.Context, table string, ids []string) (map[string]bool, error) {
 	out := map[string]bool{}
+	if len(ids) == 0 {
+		return out, nil
+	}
 	for start := 0; start < len(ids); start += CheckBatchIDs {
 		end := min(start+CheckBatchIDs, len(ids))
-		var b strings.Builder
-		b.WriteString("SELECT DISTINCT event_id FROM " + table + " WHERE event_id IN (")
-		for i, id := range ids[start:end] {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(quote(id))
+		batch, err := ext.NewTable("_batch_ids", ext.Column("event_id", "String"))
+		if err != nil {
+			return nil, fmt.Errorf("looking up stored %s event ids: %w", table, err)
 		}
-		b.WriteByte(')')
-		rows, err := s.conn.Query(ctx, b.String())
+		for _, id := range ids[start:end] {
+			if err := batch.Append(id); err != nil {
+				return nil, fmt.Errorf("looking up stored %s event ids: %w", table, err)
+			}
+		}
+		rows, err := s.conn.Query(ch.Context(ctx, ch.WithExternalTable(batch)),
+			"SELECT DISTINCT event_id FROM "+table+" WHERE event_id IN _batch_ids")
 		if err != nil {
 			return nil, fmt.Errorf("looking up stored %s event ids: %w", table, err)
 		}
@@ -486,10 +494,6 @@ func (s *Store) existing(ctx context.Context, table string, ids []string) (map[s
 	}
 	return out, nil
 }
-
-var quoter = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
-
-func quote(s string) string { return "'" + quoter.Replace(s) + "'" }
 
 // insert writes rows with an explicit column list in blocks of
 // InsertBatchRows. Values are converted to the ClickHouse representation:
