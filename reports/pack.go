@@ -292,39 +292,12 @@ const (
 // Build computes the pack. The store's facts are rebuilt for opt.AsOf when
 // needed.
 func Build(ctx context.Context, st store.Store, opt Options) (*Pack, error) {
-	if opt.Loc == nil {
-		opt.Loc = time.UTC
-	}
-	if opt.Weeks == 0 {
-		opt.Weeks = 12
-	}
-	if opt.Weeks < 8 || opt.Weeks > 12 {
-		return nil, fmt.Errorf("trend length %d weeks: use 8 to 12", opt.Weeks)
-	}
-	if st.Dialect() != "duckdb" {
-		return nil, fmt.Errorf("the governance pack reads a DuckDB store; %s is not supported yet", st.Dialect())
-	}
-	if opt.AsOf.IsZero() {
-		return nil, fmt.Errorf("the pack needs an as-of time")
-	}
-	if opt.Calendars == nil {
-		opt.Calendars = transforms.AlwaysOpen{Target: 15 * time.Minute}
-	}
-	if opt.FreshnessLimit == nil {
-		opt.FreshnessLimit = func(string) time.Duration { return 26 * time.Hour }
-	}
-	from, to, err := ParseWeek(opt.Week, opt.Loc)
+	pr, err := prepare(ctx, st, &opt)
 	if err != nil {
 		return nil, err
 	}
-	asof := opt.AsOf.UTC().Truncate(time.Millisecond)
-	if _, err := transforms.Ensure(ctx, st, opt.Calendars, asof); err != nil {
-		return nil, err
-	}
-	defs, err := transforms.Definitions(st.Dialect())
-	if err != nil {
-		return nil, err
-	}
+	from, to, asof, starts, q := pr.from, pr.to, pr.asof, pr.starts, pr.q
+	defs := q.defs
 	p := &Pack{
 		Title:     "Weekly governance pack " + opt.Week,
 		Week:      opt.Week,
@@ -346,10 +319,6 @@ func Build(ctx context.Context, st store.Store, opt Options) (*Pack, error) {
 		byKPI    map[string]transforms.Figure
 	}
 	var weeks []weekFigs
-	var starts []time.Time
-	for i := opt.Weeks - 1; i >= 0; i-- {
-		starts = append(starts, from.AddDate(0, 0, -7*i))
-	}
 	perWeek, err := transforms.ComputeWeeks(ctx, st, transforms.Request{To: to, Cutoff: asof, Loc: opt.Loc}, starts)
 	if err != nil {
 		return nil, err
@@ -379,7 +348,7 @@ func Build(ctx context.Context, st store.Store, opt Options) (*Pack, error) {
 		return nil, err
 	}
 	req.By = "workflow"
-	req.Only = []string{"completion_rate", "exception_rate", "writeback_success", "manual_wrap_up_rate"}
+	req.Only = workflowKPIs
 	byWorkflow, err := transforms.Compute(ctx, st, req)
 	if err != nil {
 		return nil, err
@@ -410,7 +379,6 @@ func Build(ctx context.Context, st store.Store, opt Options) (*Pack, error) {
 	p.Queues = queueRows(byQueue, opt.Calendars)
 	p.Workflows = workflowRows(byWorkflow)
 
-	q := &querier{st: st, ctx: ctx, asof: asof, defs: defs}
 	// Reasons and codes of the reported week against the 4 weeks before.
 	prior := weeks[max(0, len(weeks)-5) : len(weeks)-1]
 	seen := func(kpi string) map[string]bool {
@@ -485,18 +453,15 @@ func Build(ctx context.Context, st store.Store, opt Options) (*Pack, error) {
 	}
 
 	// Data quality and gates.
-	if p.Quality, err = q.dataQuality(from, to, weeks[0].from, opt); err != nil {
+	if p.Quality, err = q.dataQuality(from, to); err != nil {
 		return nil, err
 	}
-	allFigs := append(append([]transforms.Figure{}, byQueue...), byWorkflow...)
-	for _, w := range weeks {
-		allFigs = append(allFigs, w.figs...)
-	}
-	future, err := q.futureEvents()
+	in, err := pr.gateInputs(opt)
 	if err != nil {
 		return nil, err
 	}
-	p.Quality.Gates = gates(allFigs, cur.figs, byQueue, p.Quality.Freshness, future, asof, opt.WarnOnly)
+	p.Quality.Freshness = in.fresh
+	p.Quality.Gates = in.gates(asof, opt.WarnOnly)
 	var blocking, warnings []Gate
 	for _, g := range p.Quality.Gates {
 		switch {

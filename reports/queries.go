@@ -227,8 +227,9 @@ func reasonPrefix(source, reason string) string {
 	return strings.TrimSpace(p)
 }
 
-// dataQuality fills rejects, freshness and the week's linkage problems.
-func (q *querier) dataQuality(from, to, trendFrom time.Time, opt Options) (DataQuality, error) {
+// dataQuality fills rejects and the week's linkage problems (the
+// freshness and the gates are gathered with the gates' inputs).
+func (q *querier) dataQuality(from, to time.Time) (DataQuality, error) {
 	var dq DataQuality
 	rs, err := q.rows("rejects", `SELECT source, reason, count(*) FROM rejects GROUP BY 1, 2 ORDER BY 1, 2`)
 	if err != nil {
@@ -250,36 +251,6 @@ func (q *querier) dataQuality(from, to, trendFrom time.Time, opt Options) (DataQ
 	dq.RejectsBySource = sortedCounts(bySource, 0)
 	dq.RejectsByReason = sortedCounts(byPrefix, 15)
 
-	rs, err = q.rows("freshness", `SELECT source, max(ts) FILTER (WHERE ts <= $1),
-			count(*) FILTER (WHERE ts >= $2 AND ts < $3 AND ts <= $1),
-			count(*) FILTER (WHERE ts >= $4 AND ts < $3 AND ts <= $1)
-		FROM (`+allEvents("source, ts")+`) e GROUP BY 1 ORDER BY 1`, q.asof, from.UTC(), to.UTC(), trendFrom.UTC())
-	if err != nil {
-		return dq, err
-	}
-	seen := map[string]bool{}
-	for rs.Next() {
-		var src string
-		var newest sql.NullTime
-		var week, window int64
-		if err := rs.Scan(&src, &newest, &week, &window); err != nil {
-			rs.Close()
-			return dq, err
-		}
-		if window == 0 && !contains(opt.Sources, src) {
-			continue // a source retired before the trend window
-		}
-		seen[src] = true
-		dq.Freshness = append(dq.Freshness, freshness(src, newest, week, q.asof, opt.FreshnessLimit(src)))
-	}
-	rs.Close()
-	for _, src := range opt.Sources {
-		if !seen[src] {
-			dq.Freshness = append(dq.Freshness, freshness(src, sql.NullTime{}, 0, q.asof, opt.FreshnessLimit(src)))
-		}
-	}
-	sort.Slice(dq.Freshness, func(i, j int) bool { return dq.Freshness[i].Source < dq.Freshness[j].Source })
-
 	err = q.st.DB().QueryRowContext(q.ctx, `SELECT count(DISTINCT s.message_id) FROM message_statuses s
 		WHERE s.ts >= $1 AND s.ts < $2 AND s.ts <= $3
 		  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.message_id = s.message_id)`,
@@ -293,6 +264,45 @@ func (q *querier) dataQuality(from, to, trendFrom time.Time, opt Options) (DataQ
 		return dq, fmt.Errorf("pack: counting inferred opens: %w", err)
 	}
 	return dq, nil
+}
+
+// freshness is each source's newest event and its events in [from, to),
+// for the sources seen since trendFrom and those opt expects.
+func (q *querier) freshness(from, to, trendFrom time.Time, opt Options) ([]Freshness, error) {
+	var out []Freshness
+	rs, err := q.rows("freshness", `SELECT source, max(ts) FILTER (WHERE ts <= $1),
+			count(*) FILTER (WHERE ts >= $2 AND ts < $3 AND ts <= $1),
+			count(*) FILTER (WHERE ts >= $4 AND ts < $3 AND ts <= $1)
+		FROM (`+allEvents("source, ts")+`) e GROUP BY 1 ORDER BY 1`, q.asof, from.UTC(), to.UTC(), trendFrom.UTC())
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for rs.Next() {
+		var src string
+		var newest sql.NullTime
+		var week, window int64
+		if err := rs.Scan(&src, &newest, &week, &window); err != nil {
+			rs.Close()
+			return nil, err
+		}
+		if window == 0 && !contains(opt.Sources, src) {
+			continue // a source retired before the trend window
+		}
+		seen[src] = true
+		out = append(out, freshness(src, newest, week, q.asof, opt.FreshnessLimit(src)))
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("pack: reading freshness: %w", err)
+	}
+	for _, src := range opt.Sources {
+		if !seen[src] {
+			out = append(out, freshness(src, sql.NullTime{}, 0, q.asof, opt.FreshnessLimit(src)))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Source < out[j].Source })
+	return out, nil
 }
 
 func freshness(src string, newest sql.NullTime, week int64, asof time.Time, limit time.Duration) Freshness {

@@ -306,11 +306,12 @@ func incrSQLSteps(ctx context.Context, conn *sql.Conn, names, steps []string, as
 	for i, q := range steps {
 		sp := incrSteps[names[i]]
 		for _, sh := range sp.shadows {
-			defer traceStep("shadow "+sh[0], time.Now())
+			t := time.Now()
 			if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TABLE %s.%s AS SELECT * FROM main.%s WHERE %s`,
 				incrSchema, sh[0], sh[0], sh[1])); err != nil {
 				return fmt.Errorf("transform step %s: scoping %s: %w", names[i], sh[0], err)
 			}
+			traceStep("shadow "+sh[0], t)
 		}
 		t := time.Now()
 		if _, err := conn.ExecContext(ctx, q, asof); err != nil {
