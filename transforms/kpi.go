@@ -155,27 +155,45 @@ func figures(d Definition, rows []unitRow, req Request) []Figure {
 		}
 		sort.Strings(keys)
 	}
-	immature := d.ImmatureDays > 0 && req.Cutoff.Before(req.To.Add(time.Duration(d.ImmatureDays)*24*time.Hour))
+	immature := immatureAt(d, req)
 	var out []Figure
 	for _, k := range keys {
-		out = append(out, aggregate(d, k, groups[k], immature)...)
+		out = append(out, d.figuresOf(k, immature, tallyRows(d, groups[k]))...)
 	}
 	return out
 }
 
-func aggregate(d Definition, group string, rows []unitRow, immature bool) []Figure {
-	base := Figure{KPI: d.Name, Version: d.Version, Kind: d.Kind, Group: group, Immature: immature,
-		Definition: d.Definition, Unit: d.Unit}
+// immatureAt says whether d's figures for the period of req are immature:
+// the cutoff is less than d.ImmatureDays past the period's end.
+func immatureAt(d Definition, req Request) bool {
+	return d.ImmatureDays > 0 && req.Cutoff.Before(req.To.Add(time.Duration(d.ImmatureDays)*24*time.Hour))
+}
+
+// tally is what the figures of one group are made of: counts of units,
+// the nearest-rank percentiles of their values, the breakdown by detail
+// and, for the drill-down, the cases and units behind the counts.
+type tally struct {
+	den, num int64 // units in the denominator; of those, in the numerator
+	n        int64 // denominator units with a value
+	p50, p90 float64
+	details  map[string]int64 // denominator units by non-empty detail
+	// Sorted ids, nil when the tally was aggregated in the database.
+	numCases, denCases, numUnits, denUnits []string
+}
+
+// tallyRows counts one group's unit rows. A unit counts in the numerator
+// only when it is in the denominator.
+func tallyRows(d Definition, rows []unitRow) tally {
+	var t tally
 	numCases, denCases := map[string]bool{}, map[string]bool{}
-	details := map[string]int64{}
+	t.details = map[string]int64{}
 	var values []float64
-	var num, den int64
 	for _, r := range rows {
 		if !r.den {
 			continue
 		}
-		den++
-		base.DenominatorUnits = append(base.DenominatorUnits, r.unit)
+		t.den++
+		t.denUnits = append(t.denUnits, r.unit)
 		if r.caseID != "" {
 			denCases[r.caseID] = true
 		}
@@ -183,8 +201,8 @@ func aggregate(d Definition, group string, rows []unitRow, immature bool) []Figu
 			values = append(values, *r.value)
 		}
 		if r.num {
-			num++
-			base.NumeratorUnits = append(base.NumeratorUnits, r.unit)
+			t.num++
+			t.numUnits = append(t.numUnits, r.unit)
 			if r.caseID != "" {
 				numCases[r.caseID] = true
 			}
@@ -192,15 +210,32 @@ func aggregate(d Definition, group string, rows []unitRow, immature bool) []Figu
 		// Only KPIs that declare a breakdown fill detail for the units it
 		// breaks down (failed templates, handed-over cases).
 		if d.Breakdown != "" && r.detail != "" {
-			details[r.detail]++
+			t.details[r.detail]++
 		}
 	}
-	base.NumeratorCases = sortedSet(numCases)
-	base.DenominatorCases = sortedSet(denCases)
-	sort.Strings(base.NumeratorUnits)
-	sort.Strings(base.DenominatorUnits)
+	t.numCases = sortedSet(numCases)
+	t.denCases = sortedSet(denCases)
+	sort.Strings(t.numUnits)
+	sort.Strings(t.denUnits)
+	if d.Kind != KindPercentile {
+		return t
+	}
+	sort.Float64s(values)
+	if t.n = int64(len(values)); t.n > 0 {
+		t.p50 = values[NearestRank(0.5, len(values))-1]
+		t.p90 = values[NearestRank(0.9, len(values))-1]
+	}
+	return t
+}
+
+// figuresOf turns one group's tally into d's figures: one, or p50 and
+// p90 for a percentile KPI.
+func (d Definition) figuresOf(group string, immature bool, t tally) []Figure {
+	base := Figure{KPI: d.Name, Version: d.Version, Kind: d.Kind, Group: group, Immature: immature,
+		Definition: d.Definition, Unit: d.Unit,
+		NumeratorCases: t.numCases, DenominatorCases: t.denCases, NumeratorUnits: t.numUnits, DenominatorUnits: t.denUnits}
 	if d.Breakdown != "" {
-		for k, v := range details {
+		for k, v := range t.details {
 			base.Breakdown = append(base.Breakdown, Count{Key: k, Count: v})
 		}
 		sort.Slice(base.Breakdown, func(i, j int) bool {
@@ -213,25 +248,23 @@ func aggregate(d Definition, group string, rows []unitRow, immature bool) []Figu
 	switch d.Kind {
 	case KindCount:
 		f := base
-		f.Numerator = num
-		v := float64(num)
+		f.Numerator = t.num
+		v := float64(t.num)
 		f.Value = &v
 		return []Figure{f}
 	case KindPercentile:
-		sort.Float64s(values)
-		n := int64(len(values))
 		var out []Figure
 		for _, p := range []struct {
 			suffix string
-			q      float64
-		}{{"_p50", 0.5}, {"_p90", 0.9}} {
+			q, v   float64
+		}{{"_p50", 0.5, t.p50}, {"_p90", 0.9, t.p90}} {
 			f := base
 			f.KPI = d.Name + p.suffix
+			n := t.n
 			f.Denominator = &n
 			if n > 0 {
-				rank := NearestRank(p.q, len(values))
-				f.Numerator = int64(rank)
-				v := values[rank-1]
+				f.Numerator = int64(NearestRank(p.q, int(n)))
+				v := p.v
 				f.Value = &v
 			}
 			out = append(out, f)
@@ -239,10 +272,11 @@ func aggregate(d Definition, group string, rows []unitRow, immature bool) []Figu
 		return out
 	default:
 		f := base
-		f.Numerator = num
+		f.Numerator = t.num
+		den := t.den
 		f.Denominator = &den
 		if den > 0 {
-			v := float64(num) / float64(den)
+			v := float64(t.num) / float64(den)
 			f.Value = &v
 		}
 		return []Figure{f}
