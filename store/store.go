@@ -37,6 +37,10 @@ type Opener func(ctx context.Context, dsn string, opt Options) (Store, error)
 type Options struct {
 	// ReadOnly opens without taking the writer lock where the engine allows it.
 	ReadOnly bool
+	// Streaming asks for the engine's small memory budget: the process
+	// streams input into the store (ingest) rather than running large
+	// queries, and its peak memory must not grow with the input.
+	Streaming bool
 }
 
 var (

@@ -37,7 +37,7 @@ func newIngestCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := openStore(cmd.Context(), db, false)
+			st, err := openStoreWith(cmd.Context(), db, store.Options{Streaming: true})
 			if err != nil {
 				return err
 			}

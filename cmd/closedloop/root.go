@@ -101,8 +101,13 @@ func (g *globals) loadConfig() (*config.Config, error) {
 
 // openStore opens --db for writing or reading.
 func openStore(ctx context.Context, dsn string, readOnly bool) (store.Store, error) {
+	return openStoreWith(ctx, dsn, store.Options{ReadOnly: readOnly})
+}
+
+// openStoreWith opens the --db store with explicit options.
+func openStoreWith(ctx context.Context, dsn string, opt store.Options) (store.Store, error) {
 	if dsn == "" {
 		return nil, usagef("--db is required (a DuckDB file path or clickhouse://host:port/database)")
 	}
-	return store.Open(ctx, dsn, store.Options{ReadOnly: readOnly})
+	return store.Open(ctx, dsn, opt)
 }
