@@ -48,14 +48,6 @@ func (officeHours) BusinessTime(_ string, from, to time.Time) time.Duration {
 
 func (officeHours) SLATarget(string) time.Duration { return 30 * time.Minute }
 
-// collector keeps what ingest.Run decodes.
-type collector struct{ recs []models.Record }
-
-func (c *collector) Load(_ context.Context, recs []models.Record) (map[models.Table]int, error) {
-	c.recs = append(c.recs, recs...)
-	return nil, nil
-}
-
 // TestIncrementalEqualsFull simulates three weeks of operations, ingests
 // all but the last days, builds the facts, then ingests the remaining days
 // one at a time with an incremental update after each, and checks that
@@ -81,13 +73,13 @@ func incrementalEqualsFull(t *testing.T, cal transforms.Calendars) {
 	if _, err := gen.Generate(ctx, gen.Options{Out: filepath.Join(dir, "in"), Cases: 1500, Weeks: 3, Seed: 42, End: end}); err != nil {
 		t.Fatal(err)
 	}
-	var c collector
+	var c ingest.KeepLoader
 	if _, err := ingest.Run(ctx, ingest.Options{Env: ingesttest.Env(t), Loader: &c}, []string{filepath.Join(dir, "in")}); err != nil {
 		t.Fatal(err)
 	}
 	const days = 3
 	parts := make([][]models.Record, days+1)
-	for _, r := range c.recs {
+	for _, r := range c.Records {
 		i := 0
 		if ts, _ := models.EventTime(r); !ts.IsZero() {
 			for d := days; d >= 1; d-- {

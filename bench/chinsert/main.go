@@ -28,14 +28,6 @@ import (
 	"github.com/closedloop/closedloop/store/clickhouse"
 )
 
-// collect keeps every decoded record.
-type collect struct{ recs []models.Record }
-
-func (c *collect) Load(_ context.Context, recs []models.Record) (map[models.Table]int, error) {
-	c.recs = append(c.recs, recs...)
-	return nil, nil
-}
-
 // tables are the flat tables a Meta webhook file fills.
 var tables = []models.Table{models.TableMessages, models.TableMessageStatuses}
 
@@ -50,11 +42,11 @@ func main() {
 	ctx := context.Background()
 	p, err := pii.New([]byte("chinsert-bench-key-0123456789abcdef"), false)
 	check(err)
-	var c collect
+	var c ingest.KeepLoader
 	_, err = ingest.Run(ctx, ingest.Options{Env: &ingest.Env{Pseudo: p}, Loader: &c}, flag.Args())
 	check(err)
 	byTable := map[models.Table][][]any{}
-	for _, r := range c.recs {
+	for _, r := range c.Records {
 		byTable[r.Table()] = append(byTable[r.Table()], r.Values())
 	}
 	check(os.MkdirAll(*rowsDir, 0o755))

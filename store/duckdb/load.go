@@ -14,7 +14,7 @@ import (
 // How a batch is loaded (Load, LoadWithCheckpoint and LoadPart):
 //
 //  1. In Go, the batch is split by table and reduced to the first
-//     occurrence of each event_id.
+//     occurrence of each event (by its dedup key, keys.go).
 //  2. In one transaction on the store's connection: the batch's dedup
 //     keys (keys.go) go through the Appender into a temp table, and one
 //     semi join per table finds the keys already in event_keys_<table>.
@@ -37,7 +37,7 @@ const probeTable = "_load_keys"
 func (s *Store) loadBatch(ctx context.Context, recs []models.Record, extra func(ctx context.Context) error, commit bool) (map[models.Table]int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	byTable, tables := splitFirst(recs)
+	byTable, keys, tables := splitFirst(recs)
 	added := map[models.Table]int{}
 	if err := ctx.Err(); err != nil {
 		s.rollbackLocked(ctx)
@@ -58,14 +58,6 @@ func (s *Store) loadBatch(ctx context.Context, recs []models.Record, extra func(
 			s.rollbackLocked(ctx)
 		}
 	}()
-	keys := make(map[models.Table][]eventKey, len(tables))
-	for _, t := range tables {
-		ks := make([]eventKey, len(byTable[t]))
-		for i, r := range byTable[t] {
-			ks[i] = keyOf(r.Base().EventID)
-		}
-		keys[t] = ks
-	}
 	stored, err := s.storedKeys(ctx, keys, tables)
 	if err != nil {
 		return nil, err
@@ -132,31 +124,34 @@ func (s *Store) rollbackLocked(ctx context.Context) {
 	s.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // nothing more to do
 }
 
-// splitFirst groups recs by table, keeping the first record of each
-// event_id, and returns the tables in name order.
-func splitFirst(recs []models.Record) (map[models.Table][]models.Record, []models.Table) {
+// splitFirst groups recs by table, keeping the first record of each event
+// (by its dedup key), and returns each kept record's key beside it and the
+// tables in name order.
+func splitFirst(recs []models.Record) (map[models.Table][]models.Record, map[models.Table][]eventKey, []models.Table) {
 	byTable := map[models.Table][]models.Record{}
-	seen := map[models.Table]map[string]struct{}{}
+	keys := map[models.Table][]eventKey{}
+	seen := map[models.Table]map[eventKey]struct{}{}
 	for _, r := range recs {
 		t := r.Table()
-		ids := seen[t]
-		if ids == nil {
-			ids = make(map[string]struct{}, len(recs))
-			seen[t] = ids
+		ks := seen[t]
+		if ks == nil {
+			ks = make(map[eventKey]struct{}, len(recs))
+			seen[t] = ks
 		}
-		id := r.Base().EventID
-		if _, dup := ids[id]; dup {
+		k := keyOf(r.Base().EventID)
+		if _, dup := ks[k]; dup {
 			continue
 		}
-		ids[id] = struct{}{}
+		ks[k] = struct{}{}
 		byTable[t] = append(byTable[t], r)
+		keys[t] = append(keys[t], k)
 	}
 	tables := make([]models.Table, 0, len(byTable))
 	for t := range byTable {
 		tables = append(tables, t)
 	}
 	sort.Slice(tables, func(i, j int) bool { return tables[i] < tables[j] })
-	return byTable, tables
+	return byTable, keys, tables
 }
 
 // storedKeys returns, per table, the batch's keys already stored.
